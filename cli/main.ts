@@ -1,0 +1,65 @@
+// deno-lint-ignore-file no-console
+/** The `es` command: picks the subcommand and maps errors to exit codes. */
+
+import { EsError } from "../lib/client/errors.ts";
+import { VERSION } from "../lib/version.ts";
+import { publish } from "./publish.ts";
+import { serve } from "./serve.ts";
+import { stats } from "./stats.ts";
+import { subscribe } from "./subscribe.ts";
+import { printHelp, UsageError } from "./usage.ts";
+
+const HELP = `
+es ${VERSION}: a Deno-native event server (publish/subscribe), after Pyro's Event Server.
+
+Usage: es [COMMAND] [options]
+
+Commands:
+  serve                        run the event server (the default)
+  ns                           run a standalone name server; ns list [PREFIX], ns resolve NAME
+  publish SUBJECT [MESSAGE]    publish an event (or one per line of stdin)
+  subscribe SUBJECT... [-m PATTERN]...
+                               print events as they arrive
+  stats                        show the server's counters
+
+Run "es COMMAND --help" for a command's options. Global: --help, --version.
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  serve,
+  publish,
+  subscribe,
+  stats,
+  ns: async (args) => (await import("./ns.ts")).ns(args),
+};
+
+/** Runs the `es` command line; resolves with the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [first, ...rest] = args;
+  try {
+    if (first === "--version" || first === "-V") {
+      console.log(`es ${VERSION}`);
+      return 0;
+    }
+    if (first === "--help" || first === "-h" || first === "help") return printHelp(HELP);
+    if (first === undefined || first.startsWith("-")) return await serve(args);
+    const command = COMMANDS[first];
+    if (!command) throw new UsageError(`Unknown command ${JSON.stringify(first)} (see es --help)`);
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`es: ${error.message}`);
+      return 2;
+    }
+    if (
+      error instanceof EsError || error instanceof TypeError || error instanceof RangeError ||
+      error instanceof Deno.errors.AddrInUse
+    ) {
+      console.error(`es: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}

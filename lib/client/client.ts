@@ -1,0 +1,222 @@
+/**
+ * The functional API: `connect()` gives a client whose subscriptions are
+ * async iterables, in the style of modern messaging clients.
+ */
+
+import { FrameType } from "../protocol/constants.ts";
+import { type CompiledPattern, compilePattern, subjectKey, toList } from "../protocol/subjects.ts";
+import { BoundedChannel } from "./bounded_channel.ts";
+import type { ClientConnection } from "./connection.ts";
+import { type Event, toEvent } from "./event.ts";
+import { LazyConnection } from "./lazy_connection.ts";
+import type { ClientOptions } from "./options.ts";
+import { VERSION } from "../version.ts";
+
+/** Options of one subscription. */
+export interface SubscriptionOptions {
+  /** Events buffered before the connection's read waits. Default 1000. */
+  bufferSize?: number;
+  /** Unsubscribes when aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A stream of events for some subjects or patterns.
+ *
+ * @example
+ * ```ts
+ * const sub = await client.subscribe("news");
+ * for await (const event of sub) console.log(event.msg);
+ * ```
+ */
+export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
+  /** The subjects or patterns, as given. */
+  readonly items: readonly string[];
+  /** Whether `items` are patterns. */
+  readonly isPattern: boolean;
+  readonly #channel: BoundedChannel<Event>;
+  readonly #client: Client;
+  readonly #keys: Set<string>;
+  readonly #patterns: CompiledPattern[];
+
+  /** @internal Made by `Client.subscribe()` and `Client.subscribeMatch()`. */
+  constructor(client: Client, items: string[], isPattern: boolean, bufferSize: number) {
+    this.#client = client;
+    this.items = items;
+    this.isPattern = isPattern;
+    this.#channel = new BoundedChannel(bufferSize);
+    this.#keys = new Set(isPattern ? [] : items.map(subjectKey));
+    this.#patterns = isPattern ? items.map(compilePattern) : [];
+  }
+
+  /** @internal True when this subscription wants `subject`. */
+  matches(subject: string): boolean {
+    if (!this.isPattern) return this.#keys.has(subjectKey(subject));
+    return this.#patterns.some((p) => p.test(subject));
+  }
+
+  /** @internal Offers an event; a promise means "full, wait". */
+  push(event: Event): Promise<void> | undefined {
+    return this.#channel.push(event);
+  }
+
+  /** @internal Ends the stream, with an error when the connection failed. */
+  end(error?: unknown): void {
+    this.#channel.close(error);
+  }
+
+  /** Stops the stream and removes the subscription from the server. Idempotent. */
+  async unsubscribe(): Promise<void> {
+    if (this.#channel.closed) return;
+    this.#channel.close();
+    await this.#client.remove(this);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Event> {
+    try {
+      while (true) {
+        const event = await this.#channel.shift();
+        if (event === undefined) return;
+        yield event;
+      }
+    } finally {
+      // Leaving a `for await` early ends the subscription.
+      await this.unsubscribe();
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.unsubscribe();
+  }
+}
+
+/** A connection with publish and subscription streams. */
+export class Client implements AsyncDisposable {
+  #link: LazyConnection;
+  #subscriptions = new Set<Subscription>();
+  #asyncError: Error | undefined;
+
+  /** @internal Use `connect()`. */
+  constructor(options: ClientOptions) {
+    this.#link = new LazyConnection(options, `es-client/${VERSION}`, (c) => this.#wire(c));
+  }
+
+  /** @internal Opens the connection. */
+  async open(): Promise<this> {
+    await this.#link.get();
+    return this;
+  }
+
+  #wire(connection: ClientConnection): void {
+    connection.onEvent = (wire) => {
+      const event = toEvent(wire);
+      let waits: Promise<void>[] | undefined;
+      for (const sub of this.#subscriptions) {
+        if (!sub.matches(event.subject)) continue;
+        const wait = sub.push(event);
+        if (wait) (waits ??= []).push(wait);
+      }
+      return waits && Promise.all(waits);
+    };
+    connection.onError = (error) => {
+      this.#asyncError ??= error;
+      if (connection.isClosed) { for (const sub of this.#subscriptions) sub.end(error); }
+    };
+  }
+
+  /** Publishes `message` on each subject. See `Publisher.publish()`. */
+  async publish(subjects: string | readonly string[], message: unknown): Promise<void> {
+    const connection = await this.#link.get();
+    const wait = connection.publish(subjects, message);
+    if (wait !== undefined) await wait;
+  }
+
+  /** Resolves once the server has processed everything sent before it. */
+  async flush(): Promise<void> {
+    const connection = await this.#link.get();
+    await connection.flush();
+    const error = this.#asyncError;
+    this.#asyncError = undefined;
+    if (error) throw error;
+  }
+
+  /** Subscribes to exact subjects; resolves once the server has registered them. */
+  subscribe(
+    subjects: string | readonly string[],
+    options: SubscriptionOptions = {},
+  ): Promise<Subscription> {
+    return this.#add(toList(subjects), false, options);
+  }
+
+  /**
+   * Subscribes to patterns; resolves once the server has registered them.
+   *
+   * @throws {SyntaxError} (rejects) for an invalid pattern, before anything is sent.
+   */
+  subscribeMatch(
+    patterns: string | readonly string[],
+    options: SubscriptionOptions = {},
+  ): Promise<Subscription> {
+    return this.#add(toList(patterns), true, options);
+  }
+
+  async #add(
+    items: string[],
+    isPattern: boolean,
+    options: SubscriptionOptions,
+  ): Promise<Subscription> {
+    const sub = new Subscription(this, items, isPattern, options.bufferSize ?? 1000);
+    const connection = await this.#link.get();
+    this.#subscriptions.add(sub);
+    try {
+      await connection.listRequest(isPattern ? FrameType.SUBMATCH : FrameType.SUB, items);
+    } catch (error) {
+      this.#subscriptions.delete(sub);
+      throw error;
+    }
+    options.signal?.addEventListener("abort", () => void sub.unsubscribe(), { once: true });
+    return sub;
+  }
+
+  /** @internal Drops a subscription; the server forgets what no other subscription still uses. */
+  async remove(sub: Subscription): Promise<void> {
+    if (!this.#subscriptions.delete(sub)) return;
+    const stillUsed = new Set<string>();
+    for (const other of this.#subscriptions) {
+      for (const item of other.items) stillUsed.add(other.isPattern ? item : subjectKey(item));
+    }
+    const unused = sub.items.filter((item) =>
+      !stillUsed.has(sub.isPattern ? item : subjectKey(item))
+    );
+    if (unused.length === 0) return;
+    const connection = await this.#link.get();
+    if (connection.isClosed) return;
+    await connection.listRequest(FrameType.UNSUB, unused).catch(() => {});
+  }
+
+  /** Ends every subscription and closes the connection. Idempotent. */
+  async close(): Promise<void> {
+    for (const sub of this.#subscriptions) sub.end();
+    this.#subscriptions.clear();
+    await this.#link.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Connects to the event server (found by name when `esURI` is not given).
+ *
+ * @example
+ * ```ts
+ * await using client = await connect({ esURI: "es://127.0.0.1:7766" });
+ * const sub = await client.subscribeMatch("^stock\\.");
+ * await client.publish("stock.sun", 22.44);
+ * for await (const event of sub) { console.log(event); break; }
+ * ```
+ */
+export function connect(options: ClientOptions = {}): Promise<Client> {
+  return new Client(options).open();
+}

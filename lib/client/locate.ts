@@ -1,0 +1,44 @@
+/** Finding the event server: its URI as given, or through the name server. */
+
+import { NamingError } from "./errors.ts";
+import { type ClientOptions, DEFAULT_NS_URI, EVENTSERVER_NAME, readEnv } from "./options.ts";
+import { locateNameServer } from "../names/proxy.ts";
+
+/**
+ * The event server's URI: `esURI` if given, else what the name server says.
+ *
+ * @throws {NamingError} saying what was tried when the server cannot be found.
+ */
+export async function resolveEventServer(options: ClientOptions): Promise<string> {
+  if (options.esURI) return options.esURI;
+  const nsURI = options.nsURI ?? readEnv("ES_NS") ?? DEFAULT_NS_URI;
+  let ns;
+  try {
+    ns = await locateNameServer({
+      nsURI,
+      ident: options.ident,
+      connectTimeoutMs: options.connectTimeoutMs,
+    });
+  } catch (error) {
+    if (error instanceof NamingError) {
+      throw new NamingError(
+        `Cannot find the event server: no name server at ${nsURI} (is "es serve" running?)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  try {
+    return await ns.resolve(EVENTSERVER_NAME);
+  } catch (error) {
+    if (error instanceof NamingError) {
+      throw new NamingError(
+        `Cannot find the event server: the name server at ${nsURI} knows no "${EVENTSERVER_NAME}"`,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    await ns.close();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The es client: `Publisher` and `Subscriber` classes as in the original
+ * Event Server, and `connect()` with subscriptions as async iterables.
+ * Browser compatible: `Deno.*` is used only where present.
+ *
+ * @module
+ */
+
+export { Publisher } from "./publisher.ts";
+export { Subscriber } from "./subscriber.ts";
+export type { SubscriberOptions } from "./subscriber.ts";
+export { Client, connect, Subscription } from "./client.ts";
+export type { SubscriptionOptions } from "./client.ts";
+export type { Event } from "./event.ts";
+export { EVENTSERVER_NAME } from "./options.ts";
+export type { ClientOptions } from "./options.ts";
+export {
+  AuthenticationError,
+  ConnectionClosedError,
+  EsError,
+  NamingError,
+  ProtocolError,
+} from "./errors.ts";

@@ -1,0 +1,185 @@
+/**
+ * `Subscriber`: the original's subscriber. Subclass it, override `event()`,
+ * subscribe, and `listen()`.
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { FrameType } from "../protocol/constants.ts";
+import { toList } from "../protocol/subjects.ts";
+import { BoundedChannel } from "./bounded_channel.ts";
+import type { ClientConnection } from "./connection.ts";
+import { type Event, toEvent } from "./event.ts";
+import { LazyConnection } from "./lazy_connection.ts";
+import type { ClientOptions } from "./options.ts";
+import { TrackedPromise } from "./tracked_promise.ts";
+import { VERSION } from "../version.ts";
+
+const log = getLogger(["es", "client"]);
+
+/** Options of a `Subscriber`. */
+export interface SubscriberOptions extends ClientOptions {
+  /** Let `event()` calls overlap (default true); false delivers strictly in order. */
+  threading?: boolean;
+  /** Events buffered in the client before the socket read waits. Default 1000. */
+  bufferSize?: number;
+  /** Most `event()` calls in flight at once when threading. Default 16. */
+  maxConcurrent?: number;
+}
+
+/**
+ * Receives events by subject or pattern.
+ *
+ * @example
+ * ```ts
+ * class Printer extends Subscriber {
+ *   constructor() {
+ *     super({ esURI: "es://127.0.0.1:7766" });
+ *     this.subscribeMatch("^STOCKQUOTE\\.S.*$");
+ *   }
+ *   override event(e: Event) {
+ *     console.log(e.subject, e.msg);
+ *   }
+ * }
+ * await new Printer().listen();
+ * ```
+ */
+export class Subscriber implements AsyncDisposable {
+  #link: LazyConnection;
+  #buffer: BoundedChannel<Event>;
+  #threading: boolean;
+  #maxConcurrent: number;
+  #failure: unknown = undefined;
+  #aborted = false;
+  #listening = false;
+
+  constructor(options: SubscriberOptions = {}) {
+    this.#threading = options.threading ?? true;
+    this.#maxConcurrent = options.maxConcurrent ?? 16;
+    this.#buffer = new BoundedChannel(options.bufferSize ?? 1000);
+    this.#link = new LazyConnection(options, `es-subscriber/${VERSION}`, (c) => this.#wire(c));
+  }
+
+  #wire(connection: ClientConnection): void {
+    connection.onEvent = (wire) => {
+      let event: Event;
+      try {
+        event = toEvent(wire);
+      } catch (error) {
+        log.warn("Skipped an event on {subject} that does not decode: {error}", {
+          subject: wire.subject,
+          error: String(error),
+        });
+        return undefined;
+      }
+      return this.#buffer.push(event);
+    };
+    connection.onError = (error) => {
+      if (!this.#aborted) this.#fail(error);
+    };
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= error;
+    this.#buffer.close(error, true);
+  }
+
+  #request(type: FrameType, items: string | readonly string[]): Promise<void> {
+    const list = toList(items);
+    const inner = (async () => {
+      const connection = await this.#link.get();
+      await connection.listRequest(type, list);
+    })();
+    return TrackedPromise.track(inner, (error) => this.#fail(error));
+  }
+
+  /** Subscribes to exact subjects (case-insensitive). Resolves once the server has registered them. */
+  subscribe(subjects: string | readonly string[]): Promise<void> {
+    return this.#request(FrameType.SUB, subjects);
+  }
+
+  /**
+   * Subscribes to regular-expression patterns, matched from the start of the
+   * subject, case-insensitively.
+   *
+   * @throws {ProtocolError} (rejects) for an invalid pattern; nothing is registered.
+   */
+  subscribeMatch(patterns: string | readonly string[]): Promise<void> {
+    return this.#request(FrameType.SUBMATCH, patterns);
+  }
+
+  /** Removes exact and pattern subscriptions given by these strings. */
+  unsubscribe(subjectsOrPatterns: string | readonly string[]): Promise<void> {
+    return this.#request(FrameType.UNSUB, subjectsOrPatterns);
+  }
+
+  /** Handles one event. Override it; the default refuses, so a forgotten override is loud. */
+  event(event: Event): void | Promise<void> {
+    throw new Error(
+      `Subscriber.event() is not overridden: got an event on "${event.subject}". Subclass Subscriber and override event().`,
+    );
+  }
+
+  /** Threading on: `event()` calls may overlap. Off: strictly one at a time, in order. */
+  setThreading(threaded: boolean): void {
+    this.#threading = threaded;
+  }
+
+  /**
+   * Delivers events to `event()` until `abort()` or `close()`.
+   *
+   * @throws The connection's failure, an un-awaited `subscribe*()` rejection,
+   * or an error thrown by `event()`.
+   */
+  async listen(): Promise<void> {
+    if (this.#listening) throw new Error("listen() is already running");
+    this.#listening = true;
+    const inFlight = new Set<Promise<void>>();
+    let handlerError: { error: unknown } | undefined;
+    try {
+      await this.#link.get();
+      while (!this.#aborted && handlerError === undefined) {
+        const event = await this.#buffer.shift();
+        if (event === undefined) break;
+        if (!this.#threading) {
+          await this.event(event);
+          continue;
+        }
+        const running: Promise<void> = (async () => await this.event(event))()
+          .catch((error) => void (handlerError ??= { error }))
+          .finally(() => inFlight.delete(running));
+        inFlight.add(running);
+        if (inFlight.size >= this.#maxConcurrent) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+      if (handlerError) throw handlerError.error;
+    } catch (error) {
+      if (!this.#aborted) {
+        await this.#link.close();
+        throw error;
+      }
+    } finally {
+      this.#listening = false;
+      if (this.#aborted) await this.#link.close();
+    }
+    if (this.#failure !== undefined && !this.#aborted) throw this.#failure;
+  }
+
+  /** Makes `listen()` resolve and closes the connection; callable from inside `event()`. */
+  abort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#buffer.close();
+    if (!this.#listening) void this.#link.close();
+  }
+
+  /** Closes the connection; `listen()` resolves. Idempotent. */
+  async close(): Promise<void> {
+    this.#aborted = true;
+    this.#buffer.close(undefined, true);
+    await this.#link.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

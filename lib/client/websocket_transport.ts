@@ -1,0 +1,85 @@
+/**
+ * The protocol over WebSocket, for browsers: each binary message carries
+ * bytes of the same stream of frames that TCP carries.
+ */
+
+import type { Transport } from "../protocol/transport.ts";
+import { ConnectionClosedError } from "./errors.ts";
+import type { Endpoint } from "./options.ts";
+
+/** Adapts a WebSocket to the `Transport` byte-stream interface. */
+export class WebSocketTransport implements Transport {
+  #socket: WebSocket;
+  #chunks: Uint8Array[] = [];
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  constructor(socket: WebSocket) {
+    this.#socket = socket;
+    socket.binaryType = "arraybuffer";
+    socket.addEventListener("message", (e) => {
+      if (e.data instanceof ArrayBuffer) this.#chunks.push(new Uint8Array(e.data));
+      this.#wake?.();
+    });
+    const end = () => {
+      this.#ended = true;
+      this.#wake?.();
+    };
+    socket.addEventListener("close", end);
+    socket.addEventListener("error", end);
+  }
+
+  async read(buffer: Uint8Array): Promise<number | null> {
+    while (this.#chunks.length === 0) {
+      if (this.#ended) return null;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+      this.#wake = undefined;
+    }
+    const chunk = this.#chunks[0]!;
+    const n = Math.min(chunk.length, buffer.length);
+    buffer.set(chunk.subarray(0, n));
+    if (n === chunk.length) this.#chunks.shift();
+    else this.#chunks[0] = chunk.subarray(n);
+    return n;
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    if (this.#ended || this.#socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new ConnectionClosedError("WebSocket is closed"));
+    }
+    this.#socket.send(bytes.slice());
+    return Promise.resolve(bytes.length);
+  }
+
+  close(): void {
+    this.#ended = true;
+    this.#socket.close();
+    this.#wake?.();
+  }
+}
+
+/** Opens a WebSocket to the server's `/ws` endpoint. */
+export function openWebSocket(
+  endpoint: Endpoint,
+  uri: string,
+  signal?: AbortSignal,
+): Promise<Transport> {
+  const scheme = endpoint.tls ? "wss" : "ws";
+  const host = endpoint.hostname.includes(":") ? `[${endpoint.hostname}]` : endpoint.hostname;
+  const url = endpoint.scheme.startsWith("ws")
+    ? uri.replace(/\/?$/, "/ws")
+    : `${scheme}://${host}:${endpoint.port}/ws`;
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    const fail = () => reject(new ConnectionClosedError(`Cannot connect to ${url}`));
+    socket.addEventListener("open", () => {
+      socket.removeEventListener("error", fail);
+      resolve(new WebSocketTransport(socket));
+    }, { once: true });
+    socket.addEventListener("error", fail, { once: true });
+    signal?.addEventListener("abort", () => {
+      socket.close();
+      reject(new ConnectionClosedError(`Connecting to ${url} was aborted`));
+    }, { once: true });
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Message codecs: how a published value becomes payload bytes and back. The
+ * broker never calls these; only clients do.
+ */
+
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import { CodecTag } from "./constants.ts";
+
+const msgpackEncoder = new Encoder();
+const msgpackDecoder = new Decoder();
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+/**
+ * Encodes a message with MessagePack.
+ *
+ * @returns The payload bytes (a fresh copy, safe to keep).
+ * @throws {TypeError} for values MessagePack cannot carry: functions,
+ * symbols, cyclic structures, BigInts out of range.
+ */
+export function encodeMessage(message: unknown): Uint8Array {
+  refuseUnencodable(message, new Set());
+  try {
+    return msgpackEncoder.encode(message);
+  } catch (cause) {
+    throw new TypeError(`Cannot encode message: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * Decodes a payload by its codec tag.
+ *
+ * @throws {TypeError} for an unknown codec tag or bytes that do not decode.
+ */
+export function decodeMessage(codec: number, payload: Uint8Array): unknown {
+  switch (codec) {
+    case CodecTag.MSGPACK:
+      return msgpackDecoder.decode(payload);
+    case CodecTag.RAW:
+      return payload.slice();
+    case CodecTag.JSON:
+      return JSON.parse(textDecoder.decode(payload));
+    default:
+      throw new TypeError(`Cannot decode message: unknown codec tag ${codec}`);
+  }
+}
+
+/** Encodes a value as JSON text (codec tag JSON), for peers that speak no MessagePack. */
+export function encodeJson(message: unknown): Uint8Array {
+  return textEncoder.encode(JSON.stringify(message));
+}
+
+/**
+ * MessagePack would turn a function into `nil` (or recurse until its depth
+ * limit on a cycle); we want a clear `TypeError` instead, before any byte is
+ * sent.
+ */
+function refuseUnencodable(value: unknown, path: Set<object>): void {
+  switch (typeof value) {
+    case "function":
+      throw new TypeError("Cannot encode message: functions cannot be published");
+    case "symbol":
+      throw new TypeError("Cannot encode message: symbols cannot be published");
+    case "object": {
+      if (value === null || ArrayBuffer.isView(value) || value instanceof Date) return;
+      if (path.has(value)) {
+        throw new TypeError("Cannot encode message: it contains a cycle");
+      }
+      path.add(value);
+      const items = Array.isArray(value) ? value : Object.values(value);
+      for (const item of items) refuseUnencodable(item, path);
+      if (value instanceof Map) {
+        for (const [k, v] of value) {
+          refuseUnencodable(k, path);
+          refuseUnencodable(v, path);
+        }
+      }
+      path.delete(value);
+      return;
+    }
+    default:
+      return;
+  }
+}

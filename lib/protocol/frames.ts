@@ -1,0 +1,380 @@
+/**
+ * Encoders and decoders for the bodies of protocol v1 frames. Every encoder
+ * returns one whole frame, length prefix included, ready to be written.
+ */
+
+import { ErrorCode, FrameType, LENGTH_PREFIX_BYTES, NONCE_BYTES } from "./constants.ts";
+import { FrameError } from "./errors.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Encodes a string as UTF-8. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Decodes UTF-8, throwing a `FrameError` for invalid bytes. */
+export function fromUtf8(bytes: Uint8Array, what = "text"): string {
+  try {
+    return decoder.decode(bytes);
+  } catch (cause) {
+    throw new FrameError(ErrorCode.PROTOCOL, `Invalid UTF-8 in ${what}`, { cause });
+  }
+}
+
+/**
+ * Decodes a short UTF-8 string such as a subject. ASCII, by far the common
+ * case, skips the TextDecoder call.
+ */
+export function decodeShortString(bytes: Uint8Array, what = "subject"): string {
+  const length = bytes.length;
+  if (length > 64) return fromUtf8(bytes, what);
+  let text = "";
+  for (let i = 0; i < length; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x80) return fromUtf8(bytes, what);
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
+
+/** Allocates a frame of `bodyBytes` bytes after the type byte and writes its header. */
+function allocate(type: FrameType, bodyBytes: number): { frame: Uint8Array; view: DataView } {
+  const frame = new Uint8Array(LENGTH_PREFIX_BYTES + 1 + bodyBytes);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, 1 + bodyBytes);
+  frame[LENGTH_PREFIX_BYTES] = type;
+  return { frame, view };
+}
+
+/** Offset of the first body byte in a frame from `allocate`. */
+const BODY = LENGTH_PREFIX_BYTES + 1;
+
+/** A cursor over a frame body; every read checks the bounds. */
+export class BodyReader {
+  #bytes: Uint8Array;
+  #view: DataView;
+  #offset = 0;
+  #what: string;
+
+  constructor(body: Uint8Array, what: string) {
+    this.#bytes = body;
+    this.#view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    this.#what = what;
+  }
+
+  #need(bytes: number): number {
+    const at = this.#offset;
+    if (at + bytes > this.#bytes.length) {
+      throw new FrameError(
+        ErrorCode.PROTOCOL,
+        `Truncated ${this.#what} frame: needed ${bytes} bytes at offset ${at} of ${this.#bytes.length}`,
+      );
+    }
+    this.#offset = at + bytes;
+    return at;
+  }
+
+  u8(): number {
+    return this.#view.getUint8(this.#need(1));
+  }
+  u16(): number {
+    return this.#view.getUint16(this.#need(2));
+  }
+  u32(): number {
+    return this.#view.getUint32(this.#need(4));
+  }
+  f64(): number {
+    return this.#view.getFloat64(this.#need(8));
+  }
+  bytes(length: number): Uint8Array {
+    const at = this.#need(length);
+    return this.#bytes.subarray(at, at + length);
+  }
+  /** A u16-length-prefixed UTF-8 string. */
+  shortString(): string {
+    return fromUtf8(this.bytes(this.u16()), `${this.#what} frame`);
+  }
+  /** Everything not read yet. */
+  rest(): Uint8Array {
+    const at = this.#offset;
+    this.#offset = this.#bytes.length;
+    return this.#bytes.subarray(at);
+  }
+  restString(): string {
+    return fromUtf8(this.rest(), `${this.#what} frame`);
+  }
+  /** A u16 count, then that many u16-length-prefixed strings. */
+  stringList(): string[] {
+    const count = this.u16();
+    const list: string[] = new Array(count);
+    for (let i = 0; i < count; i++) list[i] = this.shortString();
+    return list;
+  }
+  /** Refuses bytes left over after the last field. */
+  end(): void {
+    if (this.#offset !== this.#bytes.length) {
+      throw new FrameError(
+        ErrorCode.PROTOCOL,
+        `Malformed ${this.#what} frame: ${
+          this.#bytes.length - this.#offset
+        } unexpected trailing bytes`,
+      );
+    }
+  }
+}
+
+// ---- Handshake ----
+
+/** HELLO: the server's opening frame. */
+export interface Hello {
+  version: number;
+  authRequired: boolean;
+  serverNonce: Uint8Array;
+  heartbeatMs: number;
+  maxFrameBytes: number;
+  serverName: string;
+}
+
+export function encodeHello(hello: Hello): Uint8Array {
+  const name = utf8(hello.serverName);
+  const { frame, view } = allocate(FrameType.HELLO, 2 + NONCE_BYTES + 8 + name.length);
+  view.setUint8(BODY, hello.version);
+  view.setUint8(BODY + 1, hello.authRequired ? 1 : 0);
+  frame.set(hello.serverNonce, BODY + 2);
+  view.setUint32(BODY + 2 + NONCE_BYTES, hello.heartbeatMs);
+  view.setUint32(BODY + 6 + NONCE_BYTES, hello.maxFrameBytes);
+  frame.set(name, BODY + 10 + NONCE_BYTES);
+  return frame;
+}
+
+export function decodeHello(body: Uint8Array): Hello {
+  const r = new BodyReader(body, "HELLO");
+  const version = r.u8();
+  const authRequired = (r.u8() & 1) === 1;
+  const serverNonce = r.bytes(NONCE_BYTES).slice();
+  const heartbeatMs = r.u32();
+  const maxFrameBytes = r.u32();
+  return {
+    version,
+    authRequired,
+    serverNonce,
+    heartbeatMs,
+    maxFrameBytes,
+    serverName: r.restString(),
+  };
+}
+
+/** CONNECT: the client's answer to HELLO. */
+export interface Connect {
+  version: number;
+  clientNonce: Uint8Array;
+  /** HMAC proof of the passphrase; empty without one. */
+  proof: Uint8Array;
+  clientName: string;
+}
+
+export function encodeConnect(connect: Connect): Uint8Array {
+  const name = utf8(connect.clientName);
+  const { frame, view } = allocate(
+    FrameType.CONNECT,
+    1 + NONCE_BYTES + 1 + connect.proof.length + name.length,
+  );
+  view.setUint8(BODY, connect.version);
+  frame.set(connect.clientNonce, BODY + 1);
+  view.setUint8(BODY + 1 + NONCE_BYTES, connect.proof.length);
+  frame.set(connect.proof, BODY + 2 + NONCE_BYTES);
+  frame.set(name, BODY + 2 + NONCE_BYTES + connect.proof.length);
+  return frame;
+}
+
+export function decodeConnect(body: Uint8Array): Connect {
+  const r = new BodyReader(body, "CONNECT");
+  const version = r.u8();
+  const clientNonce = r.bytes(NONCE_BYTES).slice();
+  const proof = r.bytes(r.u8()).slice();
+  return { version, clientNonce, proof, clientName: r.restString() };
+}
+
+/** READY carries the server's proof (empty when no passphrase is set). */
+export function encodeReady(serverProof: Uint8Array): Uint8Array {
+  const { frame } = allocate(FrameType.READY, serverProof.length);
+  frame.set(serverProof, BODY);
+  return frame;
+}
+
+export function decodeReady(body: Uint8Array): Uint8Array {
+  return body.slice();
+}
+
+// ---- Publish and events (the hot path) ----
+
+/**
+ * PUB: `u8 codec, u16 count, (u16 length, subject)*, payload`.
+ *
+ * @param subjects Subjects already encoded as UTF-8.
+ */
+export function encodePub(codec: number, subjects: Uint8Array[], payload: Uint8Array): Uint8Array {
+  let size = 3 + payload.length;
+  for (const s of subjects) size += 2 + s.length;
+  const { frame, view } = allocate(FrameType.PUB, size);
+  frame[BODY] = codec;
+  view.setUint16(BODY + 1, subjects.length);
+  let at = BODY + 3;
+  for (const s of subjects) {
+    view.setUint16(at, s.length);
+    frame.set(s, at + 2);
+    at += 2 + s.length;
+  }
+  frame.set(payload, at);
+  return frame;
+}
+
+/** A decoded PUB: subjects as raw UTF-8 views, so the server can copy them into events. */
+export interface Pub {
+  codec: number;
+  subjects: Uint8Array[];
+  payload: Uint8Array;
+}
+
+export function decodePub(body: Uint8Array): Pub {
+  const r = new BodyReader(body, "PUB");
+  const codec = r.u8();
+  const count = r.u16();
+  if (count === 0) throw new FrameError(ErrorCode.PROTOCOL, "Malformed PUB frame: no subject");
+  const subjects: Uint8Array[] = new Array(count);
+  for (let i = 0; i < count; i++) subjects[i] = r.bytes(r.u16());
+  return { codec, subjects, payload: r.rest() };
+}
+
+/** EVENT: `f64 time, u8 codec, u16 length, subject, payload`. */
+export function encodeEvent(
+  time: number,
+  codec: number,
+  subject: Uint8Array,
+  payload: Uint8Array,
+): Uint8Array {
+  const { frame, view } = allocate(FrameType.EVENT, 11 + subject.length + payload.length);
+  view.setFloat64(BODY, time);
+  frame[BODY + 8] = codec;
+  view.setUint16(BODY + 9, subject.length);
+  frame.set(subject, BODY + 11);
+  frame.set(payload, BODY + 11 + subject.length);
+  return frame;
+}
+
+/** A decoded EVENT with its payload still encoded. */
+export interface WireEvent {
+  time: number;
+  codec: number;
+  subject: string;
+  payload: Uint8Array;
+}
+
+export function decodeEvent(body: Uint8Array): WireEvent {
+  const r = new BodyReader(body, "EVENT");
+  const time = r.f64();
+  const codec = r.u8();
+  const subject = r.shortString();
+  return { time, codec, subject, payload: r.rest() };
+}
+
+// ---- Requests and replies ----
+
+/** A request frame: `u32 request id`, then a list of strings (SUB, SUBMATCH, UNSUB). */
+export function encodeListRequest(type: FrameType, requestId: number, items: string[]): Uint8Array {
+  const encoded = items.map(utf8);
+  let size = 6;
+  for (const e of encoded) size += 2 + e.length;
+  const { frame, view } = allocate(type, size);
+  view.setUint32(BODY, requestId);
+  view.setUint16(BODY + 4, encoded.length);
+  let at = BODY + 6;
+  for (const e of encoded) {
+    view.setUint16(at, e.length);
+    frame.set(e, at + 2);
+    at += 2 + e.length;
+  }
+  return frame;
+}
+
+export function decodeListRequest(
+  body: Uint8Array,
+  what: string,
+): { requestId: number; items: string[] } {
+  const r = new BodyReader(body, what);
+  const requestId = r.u32();
+  const items = r.stringList();
+  r.end();
+  return { requestId, items };
+}
+
+/** A request frame that is a request id and an opaque body (FLUSH, STATS, NS_*). */
+export function encodeRequest(
+  type: FrameType,
+  requestId: number,
+  body: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  const { frame, view } = allocate(type, 4 + body.length);
+  view.setUint32(BODY, requestId);
+  frame.set(body, BODY + 4);
+  return frame;
+}
+
+export function decodeRequest(
+  body: Uint8Array,
+  what: string,
+): { requestId: number; body: Uint8Array } {
+  const r = new BodyReader(body, what);
+  return { requestId: r.u32(), body: r.rest() };
+}
+
+/** OK: `u32 request id`, then an optional body. */
+export function encodeOk(requestId: number, body: Uint8Array = new Uint8Array(0)): Uint8Array {
+  return encodeRequest(FrameType.OK, requestId, body);
+}
+
+/** ERR: `u32 request id (0: the connection), u16 code, message`. */
+export interface ErrFrame {
+  requestId: number;
+  code: number;
+  message: string;
+}
+
+export function encodeErr(err: ErrFrame): Uint8Array {
+  const message = utf8(err.message);
+  const { frame, view } = allocate(FrameType.ERR, 6 + message.length);
+  view.setUint32(BODY, err.requestId);
+  view.setUint16(BODY + 4, err.code);
+  frame.set(message, BODY + 6);
+  return frame;
+}
+
+export function decodeErr(body: Uint8Array): ErrFrame {
+  const r = new BodyReader(body, "ERR");
+  return { requestId: r.u32(), code: r.u16(), message: r.restString() };
+}
+
+/** BYE: `u16 code, reason`. */
+export function encodeBye(code: number, reason: string): Uint8Array {
+  const text = utf8(reason);
+  const { frame, view } = allocate(FrameType.BYE, 2 + text.length);
+  view.setUint16(BODY, code);
+  frame.set(text, BODY + 2);
+  return frame;
+}
+
+export function decodeBye(body: Uint8Array): { code: number; reason: string } {
+  const r = new BodyReader(body, "BYE");
+  return { code: r.u16(), reason: r.restString() };
+}
+
+/** A frame with no body (PING, PONG). */
+export function encodeEmpty(type: FrameType): Uint8Array {
+  return allocate(type, 0).frame;
+}
+
+/** PING and PONG never change, so they are made once. */
+export const PING_FRAME: Uint8Array = encodeEmpty(FrameType.PING);
+export const PONG_FRAME: Uint8Array = encodeEmpty(FrameType.PONG);

@@ -1,0 +1,5 @@
+/** Running the event server inside your own program. */
+
+export { EventServer, startEventServer } from "./event_server.ts";
+export type { EventServerOptions } from "./options.ts";
+export type { ServerStats, SubjectStats, SubscriberStats } from "./stats.ts";

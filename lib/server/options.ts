@@ -1,0 +1,102 @@
+/** The event server's options, their defaults and their validation. */
+
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_PATTERN_BYTES,
+  DEFAULT_MAX_SUBJECT_BYTES,
+} from "../protocol/constants.ts";
+
+/** Options of `startEventServer()`. */
+export interface EventServerOptions {
+  /** Interface to listen on. Default `"127.0.0.1"`. */
+  hostname?: string;
+  /** TCP port; 0 takes any free port. Default 7766. */
+  port?: number;
+  /** HTTP port; 0 takes any free port; `false` turns HTTP off. Default 7767. */
+  httpPort?: number | false;
+  /** Shared passphrase clients must prove they know. */
+  ident?: string;
+  /** Most events waiting for one subscriber. Default 1000. */
+  queueSize?: number;
+  /** Full queue: true holds publishers, false drops events for that subscriber. Default true. */
+  blockQueue?: boolean;
+  /** Dispatch workers. Default: the number of CPUs. */
+  workers?: number;
+  /** `"embedded"` (default), `"none"`, or the `ns://host:port` of a name server to register with. */
+  nameServer?: "embedded" | "none" | string;
+  /** Port of the embedded name server; 0 takes any free port. Default 9090. */
+  nsPort?: number;
+  /** Take over the event server's name even if a live server holds it. */
+  replace?: boolean;
+  /** Largest frame in bytes. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Longest subject in UTF-8 bytes. Default 1024. */
+  maxSubjectBytes?: number;
+  /** Longest pattern in UTF-8 bytes. Default 1024. */
+  maxPatternBytes?: number;
+  /** Interval of heartbeats; a peer silent for two intervals is dropped. Default 30000. */
+  heartbeatMs?: number;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  hostname: string;
+  port: number;
+  httpPort: number | false;
+  ident: string | undefined;
+  queueSize: number;
+  blockQueue: boolean;
+  workers: number;
+  nameServer: string;
+  nsPort: number;
+  replace: boolean;
+  maxFrameBytes: number;
+  maxSubjectBytes: number;
+  maxPatternBytes: number;
+  heartbeatMs: number;
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`Invalid ${name} ${value}: must be a whole number of at least 1`);
+  }
+  return value;
+}
+
+function port(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new RangeError(`Invalid ${name} ${value}: must be a port number from 0 to 65535`);
+  }
+  return value;
+}
+
+/**
+ * Fills in defaults and checks every value.
+ *
+ * @throws {RangeError} for a value out of range.
+ */
+export function resolveOptions(options: EventServerOptions = {}): ResolvedOptions {
+  const httpPort = options.httpPort ?? 7767;
+  return {
+    hostname: options.hostname ?? "127.0.0.1",
+    port: port("port", options.port ?? 7766),
+    httpPort: httpPort === false ? false : port("httpPort", httpPort),
+    ident: options.ident || undefined,
+    queueSize: positiveInt("queueSize", options.queueSize ?? 1000),
+    blockQueue: options.blockQueue ?? true,
+    workers: positiveInt("workers", options.workers ?? navigator.hardwareConcurrency ?? 1),
+    nameServer: options.nameServer ?? "embedded",
+    nsPort: port("nsPort", options.nsPort ?? 9090),
+    replace: options.replace ?? false,
+    maxFrameBytes: positiveInt("maxFrameBytes", options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES),
+    maxSubjectBytes: positiveInt(
+      "maxSubjectBytes",
+      options.maxSubjectBytes ?? DEFAULT_MAX_SUBJECT_BYTES,
+    ),
+    maxPatternBytes: positiveInt(
+      "maxPatternBytes",
+      options.maxPatternBytes ?? DEFAULT_MAX_PATTERN_BYTES,
+    ),
+    heartbeatMs: positiveInt("heartbeatMs", options.heartbeatMs ?? 30_000),
+  };
+}

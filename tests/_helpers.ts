@@ -1,0 +1,192 @@
+/**
+ * Test helpers: an in-process server on port 0, the real `es` program as a
+ * child process (read until its banner), and bounded waiting.
+ */
+
+import { type EventServer, startEventServer } from "../lib/server/event_server.ts";
+import type { EventServerOptions } from "../lib/server/options.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** The permission flags of `deno task es`, so child processes run as users run them. */
+export const ES_RUN_FLAGS = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).tasks.es
+  .split(" ").slice(2, -1) as string[];
+
+/** Starts an in-process event server on a free port, with no name server and no HTTP unless asked. */
+export function startTestServer(options: EventServerOptions = {}): Promise<EventServer> {
+  return startEventServer({ port: 0, httpPort: false, nameServer: "none", ...options });
+}
+
+/** The lines a running `es` printed so far, and ways to wait for more. */
+export class EsProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly stdoutLines: string[] = [];
+  stderr = "";
+  #waiters: (() => void)[] = [];
+  #done: Promise<void>;
+
+  constructor(args: string[], options: { env?: Record<string, string>; stdin?: boolean } = {}) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...ES_RUN_FLAGS, new URL("main.ts", ROOT).pathname, ...args],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: options.stdin ? "piped" : "null",
+      env: { NO_COLOR: "1", ...options.env },
+    }).spawn();
+    this.#done = Promise.all([
+      this.#pump(this.child.stdout, true),
+      this.#pump(this.child.stderr, false),
+    ]).then(() => {});
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>, isStdout: boolean): Promise<void> {
+    let rest = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      if (!isStdout) {
+        this.stderr += chunk;
+        continue;
+      }
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      this.stdoutLines.push(...parts);
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) w();
+    }
+    if (rest) this.stdoutLines.push(rest);
+    for (const w of this.#waiters) w();
+  }
+
+  /** Waits until stdout has a line that `test` accepts; returns it. */
+  async waitForLine(test: (line: string) => boolean, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const found = this.stdoutLines.find(test);
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `Timed out waiting for output.\nstdout:\n${
+            this.stdoutLines.join("\n")
+          }\nstderr:\n${this.stderr}`,
+        );
+      }
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#waiters.push(resolve);
+      const timer = setTimeout(resolve, Math.min(left, 200));
+      await promise;
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits until stdout has `count` lines that `test` accepts. */
+  async waitForLines(
+    count: number,
+    test: (line: string) => boolean = () => true,
+    timeoutMs = 15_000,
+  ): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const found = this.stdoutLines.filter(test);
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `Timed out: ${found.length} of ${count} lines.\nstdout:\n${
+            this.stdoutLines.join("\n")
+          }\nstderr:\n${this.stderr}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Waits for the process to exit; returns its status. */
+  async status(timeoutMs = 15_000): Promise<Deno.CommandStatus> {
+    const timer = setTimeout(() => this.kill("SIGKILL"), timeoutMs);
+    try {
+      const status = await this.child.status;
+      await this.#done;
+      return status;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+  }
+
+  /** Stops the process (SIGTERM) and waits for it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGTERM");
+    await this.status();
+  }
+}
+
+/** A running `es serve` with the URIs from its banner. */
+export interface ServeProcess extends EsProcess {
+  uri: string;
+  nsURI: string | undefined;
+  httpURL: string | undefined;
+}
+
+/** Starts `es serve` on free ports and waits for "Event Server started.". */
+export async function spawnServe(
+  args: string[] = [],
+  env?: Record<string, string>,
+): Promise<ServeProcess> {
+  const child = new EsProcess(["serve", "-p", "0", ...args], env ? { env } : {});
+  try {
+    await child.waitForLine((l) => l === "Event Server started.");
+  } catch (error) {
+    await child[Symbol.asyncDispose]();
+    throw error;
+  }
+  const value = (prefix: string) =>
+    child.stdoutLines.find((l) => l.startsWith(prefix))?.slice(prefix.length).trim();
+  return Object.assign(child, {
+    uri: value("URI=")!,
+    nsURI: value("NS="),
+    httpURL: value("HTTP="),
+  });
+}
+
+/** Runs `es ARGS` to completion and returns its output. */
+export async function runEs(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new EsProcess(args, {
+    stdin: options.stdin !== undefined,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  if (options.stdin !== undefined) {
+    const writer = child.child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const status = await child.status(options.timeoutMs);
+  return { code: status.code, stdout: child.stdoutLines.join("\n"), stderr: child.stderr };
+}
+
+/** Polls `condition` every few milliseconds until it holds or the time is up. */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
