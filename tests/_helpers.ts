@@ -25,9 +25,13 @@ export class EsProcess implements AsyncDisposable {
   #waiters: (() => void)[] = [];
   #done: Promise<void>;
 
-  constructor(args: string[], options: { env?: Record<string, string>; stdin?: boolean } = {}) {
+  /**
+   * @param args Arguments of `es`.
+   * @param options `runArgs` replaces the whole `deno run` command line (to run examples).
+   */
+  constructor(args: string[], options: { env?: Record<string, string>; stdin?: boolean; runArgs?: string[] } = {}) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...ES_RUN_FLAGS, new URL("main.ts", ROOT).pathname, ...args],
+      args: ["run", ...(options.runArgs ?? [...ES_RUN_FLAGS, new URL("main.ts", ROOT).pathname, ...args])],
       stdout: "piped",
       stderr: "piped",
       stdin: options.stdin ? "piped" : "null",
