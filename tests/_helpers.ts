@@ -29,9 +29,15 @@ export class EsProcess implements AsyncDisposable {
    * @param args Arguments of `es`.
    * @param options `runArgs` replaces the whole `deno run` command line (to run examples).
    */
-  constructor(args: string[], options: { env?: Record<string, string>; stdin?: boolean; runArgs?: string[] } = {}) {
+  constructor(
+    args: string[],
+    options: { env?: Record<string, string>; stdin?: boolean; runArgs?: string[] } = {},
+  ) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...(options.runArgs ?? [...ES_RUN_FLAGS, new URL("main.ts", ROOT).pathname, ...args])],
+      args: [
+        "run",
+        ...(options.runArgs ?? [...ES_RUN_FLAGS, new URL("main.ts", ROOT).pathname, ...args]),
+      ],
       stdout: "piped",
       stderr: "piped",
       stdin: options.stdin ? "piped" : "null",
