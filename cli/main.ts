@@ -37,6 +37,8 @@ const COMMANDS: Record<string, Command> = {
 
 /** Runs the `es` command line; resolves with the process exit code. */
 export async function main(args: string[]): Promise<number> {
+  // `deno task es -- ARGS` passes the "--" along.
+  if (args[0] === "--") args = args.slice(1);
   const [first, ...rest] = args;
   try {
     if (first === "--version" || first === "-V") {
