@@ -1,6 +1,7 @@
 // deno-lint-ignore-file no-console
 /** `es ns`: the standalone name server, and `es ns list` / `es ns resolve` to query one. */
 
+import { NamingError } from "../lib/client/errors.ts";
 import { readEnv } from "../lib/client/options.ts";
 import { startNameServer } from "../lib/names/name_server.ts";
 import { locateNameServer } from "../lib/names/proxy.ts";
@@ -122,7 +123,13 @@ async function resolve(args: string[]): Promise<number> {
         : `Too many arguments: expected NAME, got ${positionals.length}`,
     );
   }
+  const name = positionals[0]!;
   await using proxy = await locateNameServer(queryOptions(values));
-  console.log(await proxy.resolve(positionals[0]!));
+  try {
+    console.log(await proxy.resolve(name));
+  } catch (error) {
+    if (!(error instanceof NamingError)) throw error;
+    throw new NamingError(`${error.message} on the name server ${proxy.uri}`, { cause: error });
+  }
   return 0;
 }

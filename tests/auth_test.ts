@@ -9,7 +9,6 @@ import {
   Publisher,
   Subscriber,
 } from "../lib/client/mod.ts";
-import type { Event } from "../lib/client/mod.ts";
 
 const IDENT = "correct horse battery staple";
 

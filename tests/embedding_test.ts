@@ -122,3 +122,21 @@ Deno.test("EventServiceStarter is AsyncDisposable", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port }); // free again
   listener.close();
 });
+
+Deno.test("the embedded name server's port taken by another program fails clearly", async () => {
+  const squatter = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const conn of squatter) conn.close(); // not an es name server: hangs up at once
+  })();
+  try {
+    await assertRejects(
+      () => startEventServer({ port: 0, httpPort: false, nsPort: squatter.addr.port }),
+      (e: unknown) =>
+        e instanceof NamingError &&
+        /port \d+ is taken by another program: use --ns-port, or -N/.test(e.message),
+    );
+  } finally {
+    squatter.close();
+    await accepting.catch(() => {});
+  }
+});

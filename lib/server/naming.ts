@@ -15,6 +15,8 @@ const log = getLogger(["es", "names"]);
 
 /** Wait between attempts to re-register after the name server connection was lost. */
 const REREGISTER_MS = 2_000;
+/** How long connecting to the name server may take (a silent program on the port must not hang us). */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * Gives `server` its name: starts the embedded name server or finds the
@@ -29,6 +31,8 @@ export async function attachNaming(server: EventServer): Promise<void> {
   if (mode === "none") return;
   let embedded: NameServer | undefined;
   let nsURI: string;
+  /** Said when no es name server answers: why we expected one there. */
+  let hint = "";
   if (mode === "embedded") {
     try {
       embedded = await startNameServer({ hostname, port: nsPort, ident });
@@ -37,6 +41,8 @@ export async function attachNaming(server: EventServer): Promise<void> {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;
       // Another name server (most likely another `es serve`'s) has the port: use it.
       nsURI = `ns://${connectHost(hostname)}:${nsPort}`;
+      hint =
+        ` (the embedded name server's port ${nsPort} is taken by another program: use --ns-port, or -N)`;
       log.info(
         "Port {nsPort} is taken; registering with the name server already there ({nsURI})",
         { nsPort, nsURI },
@@ -55,7 +61,7 @@ export async function attachNaming(server: EventServer): Promise<void> {
     ident,
   );
   try {
-    await registration.register(server.options.replace, embedded === undefined);
+    await registration.register(server.options.replace, hint);
   } catch (error) {
     await registration.close();
     await embedded?.close();
@@ -93,17 +99,19 @@ class NameRegistration {
     this.#ident = ident;
   }
 
-  /** Connects and registers; `external` only shapes the error messages. */
-  async register(replace: boolean, external: boolean): Promise<void> {
+  /** Connects and registers; `hint` ends the message when no name server answers. */
+  async register(replace: boolean, hint = ""): Promise<void> {
     let proxy: NameServerProxy;
     try {
-      proxy = await locateNameServer({ nsURI: this.#nsURI, ident: this.#ident });
+      proxy = await locateNameServer({
+        nsURI: this.#nsURI,
+        ident: this.#ident,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      });
     } catch (error) {
       if (error instanceof NamingError) {
         throw new NamingError(
-          `Cannot register the event server: no es name server answers at ${this.#nsURI}${
-            external ? "" : " (its port is taken by another program: use --ns-port, or -N)"
-          }`,
+          `Cannot register the event server: no es name server answers at ${this.#nsURI}${hint}`,
           { cause: error },
         );
       }
@@ -149,7 +157,7 @@ class NameRegistration {
       this.#retry = undefined;
       if (this.#closed) return;
       try {
-        await this.register(false, true);
+        await this.register(false);
         if (this.#closed) {
           await this.#proxy?.close();
           return;
