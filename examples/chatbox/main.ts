@@ -47,7 +47,10 @@ class ChatListener extends Subscriber {
 const sender = new ChatSender(options);
 const listener = new ChatListener({ ...options, threading: false });
 await listener.subscribe(topic);
-const listening = listener.listen();
+const listening = listener.listen().catch((error) => {
+  console.error(`Lost the chat: ${error.message}`);
+  Deno.exit(1);
+});
 await sender.say("(joined)");
 console.log(`Joined ${topic} as ${nick}. Type lines; Ctrl-D leaves.`);
 
