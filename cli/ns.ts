@@ -1,8 +1,135 @@
-/** `es ns`: the standalone name server and its queries (built with the name-server issue). */
+// deno-lint-ignore-file no-console
+/** `es ns`: the standalone name server, and `es ns list` / `es ns resolve` to query one. */
 
-import { UsageError } from "./usage.ts";
+import { NamingError } from "../lib/client/errors.ts";
+import { readEnv } from "../lib/client/options.ts";
+import { startNameServer } from "../lib/names/name_server.ts";
+import { locateNameServer } from "../lib/names/proxy.ts";
+import { VERSION } from "../lib/version.ts";
+import { toJson } from "./client_flags.ts";
+import { setupLogging } from "./logging.ts";
+import { parse, portFlag, printHelp, uriFlag, UsageError } from "./usage.ts";
 
-/** Runs `es ns`. */
-export function ns(_args: string[]): Promise<number> {
-  return Promise.reject(new UsageError("es ns is not available yet"));
+const HELP = `
+Usage: es ns [options]            run a standalone name server
+       es ns list [PREFIX]        list registered names (all, or those starting with PREFIX)
+       es ns resolve NAME         print the URI registered for NAME
+
+Server options:
+  -n, --host HOST          interface to listen on (default 127.0.0.1)
+  -p, --port PORT          TCP port, 0 for any free port (default 9090)
+  -i, --ident PASSPHRASE   passphrase clients must know (env ES_IDENT)
+      --log-level LEVEL    trace, debug, info, warning, error (default info)
+      --log-format FORMAT  text or json (default text)
+
+Query options (list, resolve):
+      --ns URI             name server (ns://HOST:PORT, env ES_NS, default ns://127.0.0.1:9090)
+  -i, --ident PASSPHRASE   passphrase (env ES_IDENT)
+      --json               list: print one JSON object
+  -h, --help               show this help
+`;
+
+const SERVER_OPTIONS = {
+  host: { type: "string", short: "n" },
+  port: { type: "string", short: "p" },
+  ident: { type: "string", short: "i" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const QUERY_OPTIONS = {
+  ns: { type: "string" },
+  ident: { type: "string", short: "i" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Runs `es ns`; resolves with the exit code. */
+export function ns(args: string[]): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === "list") return list(rest);
+  if (first === "resolve") return resolve(rest);
+  return serveNames(args);
+}
+
+async function serveNames(args: string[]): Promise<number> {
+  const { values: v, positionals } = parse(args, SERVER_OPTIONS, true);
+  if (v.help) return printHelp(HELP);
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `Unknown ns command ${JSON.stringify(positionals[0])} (expected list or resolve)`,
+    );
+  }
+  const port = portFlag("--port", v.port) ?? 9090;
+  await setupLogging(v["log-level"], v["log-format"]);
+  const server = await startNameServer({
+    hostname: v.host ?? "127.0.0.1",
+    port,
+    ident: v.ident ?? readEnv("ES_IDENT"),
+  });
+  console.log(`es ${VERSION} — Name Server`);
+  console.log(`URI= ${server.uri}`);
+  console.log("Name Server started.");
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await stopped.promise;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  console.error("Stopping the name server…");
+  await server.close();
+  console.error("Name Server stopped.");
+  return 0;
+}
+
+function queryOptions(values: { ns?: string | undefined; ident?: string | undefined }) {
+  return {
+    nsURI: uriFlag("--ns", values.ns, "ns") ?? uriFlag("ES_NS", readEnv("ES_NS"), "ns"),
+    ident: values.ident ?? readEnv("ES_IDENT"),
+  };
+}
+
+async function list(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, QUERY_OPTIONS, true);
+  if (values.help) return printHelp(HELP);
+  if (positionals.length > 1) {
+    throw new UsageError(`Too many arguments: expected [PREFIX], got ${positionals.length}`);
+  }
+  await using proxy = await locateNameServer(queryOptions(values));
+  const names = await proxy.list(positionals[0] ?? "");
+  if (values.json) {
+    console.log(toJson(names));
+    return 0;
+  }
+  const width = Math.max(0, ...Object.keys(names).map((n) => n.length));
+  for (const [name, uri] of Object.entries(names)) console.log(`${name.padEnd(width)}  ${uri}`);
+  if (Object.keys(names).length === 0) {
+    console.error(
+      positionals[0] ? `No names start with ${JSON.stringify(positionals[0])}` : "No names",
+    );
+  }
+  return 0;
+}
+
+async function resolve(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, QUERY_OPTIONS, true);
+  if (values.help) return printHelp(HELP);
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? "Missing NAME (see es ns --help)"
+        : `Too many arguments: expected NAME, got ${positionals.length}`,
+    );
+  }
+  const name = positionals[0]!;
+  await using proxy = await locateNameServer(queryOptions(values));
+  try {
+    console.log(await proxy.resolve(name));
+  } catch (error) {
+    if (!(error instanceof NamingError)) throw error;
+    throw new NamingError(`${error.message} on the name server ${proxy.uri}`, { cause: error });
+  }
+  return 0;
 }

@@ -7,5 +7,4 @@
 
 export * from "./client/mod.ts";
 export * from "./server/mod.ts";
-export { locateNameServer, NameServerProxy } from "./names/proxy.ts";
-export type { LocateOptions } from "./names/proxy.ts";
+export * from "./names/mod.ts";

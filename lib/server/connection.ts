@@ -54,6 +54,8 @@ export interface ServerContext {
   ): Promise<Uint8Array>;
   /** Called when the connection ends. */
   connectionClosed(connection: ServerConnection): void;
+  /** True on a name server: publish and subscription frames are refused. */
+  readonly nameServerOnly?: boolean;
 }
 
 let nextConnectionId = 1;
@@ -180,6 +182,7 @@ export class ServerConnection {
   #handle(frame: RawFrame): Promise<unknown> | undefined {
     if (!this.#ready) return this.#handshake(frame);
     try {
+      if (this.#ctx.nameServerOnly && this.#refusedOnNameServer(frame)) return;
       switch (frame.type) {
         case FrameType.PUB:
           return this.#publish(frame.body);
@@ -213,6 +216,24 @@ export class ServerConnection {
     } catch (error) {
       this.#reportFrameError(error, 0);
     }
+  }
+
+  /** On a name server, events have no place: refuse PUB and subscriptions with a clear ERR. */
+  #refusedOnNameServer(frame: RawFrame): boolean {
+    const t = frame.type;
+    if (
+      t !== FrameType.PUB && t !== FrameType.SUB && t !== FrameType.SUBMATCH &&
+      t !== FrameType.UNSUB
+    ) {
+      return false;
+    }
+    const requestId = t === FrameType.PUB ? 0 : decodeRequest(frame.body, "request").requestId;
+    const error = new RequestError(
+      ErrorCode.PROTOCOL,
+      'Refused: this is a name server, not an event server (resolve ":EventService" for that)',
+    );
+    this.#reportFrameError(error, requestId);
+    return true;
   }
 
   /** A malformed frame whose length was fine: report it, keep the stream. */

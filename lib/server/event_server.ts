@@ -11,6 +11,8 @@ import { ServerConnection, type ServerContext } from "./connection.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
 import { VERSION } from "../version.ts";
+import { warnIfExposed } from "./exposure.ts";
+import { attachNaming } from "./naming.ts";
 
 const log = getLogger(["es", "server"]);
 
@@ -172,10 +174,19 @@ function formatAddr(addr: Deno.Addr): string {
  * Starts an event server.
  *
  * @throws {RangeError} for invalid options; `Deno.errors.AddrInUse` when the port is taken.
+ * @throws {NamingError} when a live event server holds the name (unless `replace`), or the
+ * name server cannot be reached.
  */
-export function startEventServer(options: EventServerOptions = {}): Promise<EventServer> {
+export async function startEventServer(options: EventServerOptions = {}): Promise<EventServer> {
   const resolved = resolveOptions(options);
   const listener = Deno.listen({ hostname: resolved.hostname, port: resolved.port });
   const server = new EventServer(listener, resolved);
-  return Promise.resolve(server);
+  warnIfExposed(server.hostname, resolved.ident, `Event server ${server.uri}`);
+  try {
+    await attachNaming(server);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return server;
 }

@@ -1,0 +1,11 @@
+/**
+ * The name registry: a name server that maps names to URIs, and the proxy
+ * clients use to ask it.
+ *
+ * @module
+ */
+
+export { NameServer, startNameServer } from "./name_server.ts";
+export type { NameServerOptions, NameServerStats } from "./name_server.ts";
+export { locateNameServer, NameServerProxy } from "./proxy.ts";
+export type { LocateOptions } from "./proxy.ts";
