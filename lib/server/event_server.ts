@@ -11,6 +11,7 @@ import { ServerConnection, type ServerContext } from "./connection.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
 import { VERSION } from "../version.ts";
+import { startHttpSide } from "../http/http_side.ts";
 
 const log = getLogger(["es", "server"]);
 
@@ -173,9 +174,15 @@ function formatAddr(addr: Deno.Addr): string {
  *
  * @throws {RangeError} for invalid options; `Deno.errors.AddrInUse` when the port is taken.
  */
-export function startEventServer(options: EventServerOptions = {}): Promise<EventServer> {
+export async function startEventServer(options: EventServerOptions = {}): Promise<EventServer> {
   const resolved = resolveOptions(options);
   const listener = Deno.listen({ hostname: resolved.hostname, port: resolved.port });
   const server = new EventServer(listener, resolved);
-  return Promise.resolve(server);
+  try {
+    startHttpSide(server);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return server;
 }
