@@ -1,7 +1,7 @@
 /** The HTTP side: routes and content types, `/stats`, `/ws` as a transport, lifecycle. */
 
 import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
-import { spawnServe, startTestServer, waitUntil } from "./_helpers.ts";
+import { delay, spawnServe, startTestServer, waitUntil } from "./_helpers.ts";
 import { connect } from "../lib/client/mod.ts";
 import { AuthenticationError } from "../lib/client/errors.ts";
 import type { ServerStats } from "../lib/server/stats.ts";
@@ -65,12 +65,16 @@ Deno.test("GET /stats reports uptime, connections, subscribers with queues, subj
   for (let i = 0; i < 5; i++) await client.publish(["stats.a", "stats.b"], i);
   await client.flush();
   let stats: ServerStats | undefined;
-  await waitUntil(async () => {
-    const response = await fetch(`http://127.0.0.1:${server.httpPort}/stats`);
-    stats = await response.json() as ServerStats;
-    return stats.subjects.some((s) => s.subject === "stats.a" && s.rate > 0) &&
-      stats.subscribers[0]?.delivered === 10;
-  }, 10_000, "stats with rates and deliveries");
+  await waitUntil(
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${server.httpPort}/stats`);
+      stats = await response.json() as ServerStats;
+      return stats.subjects.some((s) => s.subject === "stats.a" && s.rate > 0) &&
+        stats.subscribers[0]?.delivered === 10;
+    },
+    10_000,
+    "stats with rates and deliveries",
+  );
   assert(stats);
   assert(stats.uptimeMs >= 0);
   assertEquals(stats.connections, 1);
@@ -111,6 +115,21 @@ Deno.test("a client over /ws publishes and subscribes like a TCP client, in orde
   }
 });
 
+Deno.test("a /ws connection outlives its connect timeout", async () => {
+  await using server = await startTestServer({ httpPort: 0 });
+  await using client = await connect({
+    esURI: `ws://127.0.0.1:${server.httpPort}`,
+    connectTimeoutMs: 200,
+  });
+  const sub = await client.subscribe("later");
+  await delay(500);
+  await client.publish("later", "still here");
+  for await (const event of sub) {
+    assertEquals(event.msg, "still here");
+    break;
+  }
+});
+
 Deno.test("/ws applies the passphrase handshake", async () => {
   await using server = await startTestServer({ httpPort: 0, ident: "s3cret" });
   const wsURI = `ws://127.0.0.1:${server.httpPort}`;
@@ -137,11 +156,15 @@ Deno.test("a slow /ws subscriber with a dropping queue loses events and /stats c
   const sub = await slow.subscribe("flood", { bufferSize: 1 });
   await using pub = await connect({ esURI: server.uri });
   const big = "y".repeat(16 * 1024);
-  await waitUntil(async () => {
-    for (let i = 0; i < 200; i++) await pub.publish("flood", big);
-    await pub.flush();
-    return (await server.stats()).totals.dropped > 0;
-  }, 20_000, "dropped events");
+  await waitUntil(
+    async () => {
+      for (let i = 0; i < 200; i++) await pub.publish("flood", big);
+      await pub.flush();
+      return (await server.stats()).totals.dropped > 0;
+    },
+    20_000,
+    "dropped events",
+  );
   const stats = await server.stats();
   const subscriber = stats.subscribers.find((s) => s.subjects.includes("flood"))!;
   assert(subscriber.dropped > 0);

@@ -102,15 +102,22 @@ export function openWebSocket(
     : `${scheme}://${host}:${endpoint.port}/ws`;
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
-    const fail = () => reject(new ConnectionClosedError(`Cannot connect to ${url}`));
+    const fail = () => {
+      signal?.removeEventListener("abort", abort);
+      reject(new ConnectionClosedError(`Cannot connect to ${url}`));
+    };
+    // The signal bounds connecting only: once open, aborting it must not close the socket.
+    const abort = () => {
+      socket.removeEventListener("error", fail);
+      socket.close();
+      reject(new ConnectionClosedError(`Connecting to ${url} was aborted`));
+    };
     socket.addEventListener("open", () => {
       socket.removeEventListener("error", fail);
+      signal?.removeEventListener("abort", abort);
       resolve(new WebSocketTransport(socket));
     }, { once: true });
     socket.addEventListener("error", fail, { once: true });
-    signal?.addEventListener("abort", () => {
-      socket.close();
-      reject(new ConnectionClosedError(`Connecting to ${url} was aborted`));
-    }, { once: true });
+    signal?.addEventListener("abort", abort, { once: true });
   });
 }

@@ -23,6 +23,7 @@ section { background: var(--panel); border: 1px solid var(--line); border-radius
   padding: 12px 14px; min-width: 0; }
 section h2 { margin: 0 0 10px; font-size: 13px; text-transform: uppercase; letter-spacing: .06em;
   color: var(--dim); font-weight: 600; }
+section h2 .meta { text-transform: none; letter-spacing: 0; font-weight: 400; margin-left: 8px; }
 .cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin-bottom: 10px; }
 .card { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
 .card .v { font-size: 20px; font-variant-numeric: tabular-nums; }
@@ -31,7 +32,8 @@ svg { width: 100%; height: 120px; display: block; background: var(--bg); border-
   border: 1px solid var(--line); }
 table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line);
-  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 260px; }
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 220px; }
+#subscribers td:nth-child(-n+2) { max-width: 150px; }
 th { color: var(--dim); font-weight: 500; font-size: 12px; }
 td.n, th.n { text-align: right; }
 td.bad { color: var(--bad); }
@@ -125,7 +127,7 @@ function render(s) {
   const subs = fill($("subscribers").tBodies[0], s.subscribers, 6, "no subscribers");
   for (const x of subs) {
     const row = $("subscribers").tBodies[0].insertRow();
-    cell(row, "#" + x.id + " " + (x.client || "") + " " + x.remote);
+    cell(row, "#" + x.id + " " + x.remote).title = (x.client || "client") + " at " + x.remote;
     cell(row, [...x.subjects, ...x.patterns.map((p) => "/" + p + "/")].join(" "));
     cell(row, fmt(x.queueDepth), "n");
     cell(row, fmt(x.delivered), "n");
@@ -221,6 +223,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>es dashboard</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>
@@ -271,7 +274,7 @@ export const DASHBOARD_HTML = `<!doctype html>
         <option value="subject">subjects</option>
       </select>
       <input id="tail-what" placeholder="regular expression, e.g. ^stock\\." value=".*" aria-label="subject or pattern">
-      <input id="tail-ident" type="password" placeholder="passphrase (if any)" aria-label="passphrase">
+      <input id="tail-ident" type="password" autocomplete="off" placeholder="passphrase (if any)" aria-label="passphrase">
       <button id="tail-go" type="submit">Tail</button>
     </form>
     <div id="tail-state">not tailing</div>

@@ -5,8 +5,11 @@ import { clientDeclarations, clientModule } from "./client_module.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
 import { serveWebSocket } from "./websocket_endpoint.ts";
 
-type Route = (server: EventServer, request: Request, info: Deno.ServeHandlerInfo) =>
-  Response | Promise<Response>;
+type Route = (
+  server: EventServer,
+  request: Request,
+  info: Deno.ServeHandlerInfo,
+) => Response | Promise<Response>;
 
 function text(body: string, status: number, headers: Record<string, string> = {}): Response {
   return new Response(body, {
