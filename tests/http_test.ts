@@ -6,6 +6,7 @@ import { connect } from "../lib/client/mod.ts";
 import { AuthenticationError } from "../lib/client/errors.ts";
 import type { ServerStats } from "../lib/server/stats.ts";
 import { webSocketOrigin } from "../lib/client/browser_default.ts";
+import { CLIENT_JS } from "../lib/http/_generated/client_bundle.ts";
 
 async function get(url: string, init?: RequestInit): Promise<{ response: Response; body: string }> {
   const response = await fetch(url, init);
@@ -28,6 +29,12 @@ Deno.test("GET routes answer with the content types of SPEC §5, 404 and 405 oth
   assertEquals(js.response.headers.get("x-typescript-types"), "/client.d.ts");
   assertEquals(js.response.headers.get("access-control-allow-origin"), "*");
   assertMatch(js.body, /export \{[^}]*\bSubscriber\b/);
+  assertEquals(js.body, CLIENT_JS);
+  // fetch asks for gzip and unpacks it; without gzip the module comes as it is.
+  assertEquals(js.response.headers.get("content-encoding"), "gzip");
+  const plain = await get(`${base}/client.js`, { headers: { "accept-encoding": "identity" } });
+  assertEquals(plain.response.headers.get("content-encoding"), null);
+  assertEquals(plain.body, CLIENT_JS);
 
   const dts = await get(`${base}/client.d.ts`);
   assertEquals(dts.response.status, 200);
@@ -193,10 +200,16 @@ Deno.test("httpPort false turns HTTP off; close() stops HTTP even with a WebSock
 
 Deno.test("a taken HTTP port fails startEventServer and frees the TCP port", async () => {
   await using first = await startTestServer({ httpPort: 0 });
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const tcpPort = probe.addr.port;
+  probe.close();
   await assertRejects(
-    () => startTestServer({ httpPort: first.httpPort! }),
+    () => startTestServer({ port: tcpPort, httpPort: first.httpPort! }),
     Deno.errors.AddrInUse,
   );
+  // The event server's TCP port was released when HTTP failed.
+  const again = Deno.listen({ hostname: "127.0.0.1", port: tcpPort });
+  again.close();
 });
 
 Deno.test("es serve prints HTTP= with the real port, and nothing with --no-http", async () => {

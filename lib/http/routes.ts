@@ -23,8 +23,8 @@ const ROUTES: Record<string, Route> = {
     new Response(DASHBOARD_HTML, {
       headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" },
     }),
-  "/client.js": () => clientModule(),
-  "/client.d.ts": () => clientDeclarations(),
+  "/client.js": (_server, request) => clientModule(request),
+  "/client.d.ts": (_server, request) => clientDeclarations(request),
   "/stats": async (server) =>
     new Response(JSON.stringify(await server.stats()), {
       headers: {
