@@ -137,6 +137,16 @@ Deno.test("a /ws connection outlives its connect timeout", async () => {
   }
 });
 
+Deno.test("/ws speaks binary frames only: a text message ends the connection with 1003", async () => {
+  await using server = await startTestServer({ httpPort: 0 });
+  const socket = new WebSocket(`ws://127.0.0.1:${server.httpPort}/ws`);
+  const closed = new Promise<CloseEvent>((resolve) => socket.onclose = resolve);
+  socket.onopen = () => socket.send("hello?");
+  const event = await closed;
+  assertEquals(event.code, 1003);
+  await waitUntil(() => server.connections.size === 0, 5_000, "the connection to end");
+});
+
 Deno.test("/ws applies the passphrase handshake", async () => {
   await using server = await startTestServer({ httpPort: 0, ident: "s3cret" });
   const wsURI = `ws://127.0.0.1:${server.httpPort}`;
