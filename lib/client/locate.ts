@@ -3,14 +3,19 @@
 import { NamingError } from "./errors.ts";
 import { type ClientOptions, DEFAULT_NS_URI, EVENTSERVER_NAME, readEnv } from "./options.ts";
 import { locateNameServer } from "../names/proxy.ts";
+import { browserEventServer } from "./browser_default.ts";
 
 /**
- * The event server's URI: `esURI` if given, else what the name server says.
+ * The event server's URI: `esURI` if given; in a browser without `nsURI`, the
+ * WebSocket of the server that served the client (see browser_default.ts);
+ * else what the name server says.
  *
  * @throws {NamingError} saying what was tried when the server cannot be found.
  */
 export async function resolveEventServer(options: ClientOptions): Promise<string> {
   if (options.esURI) return options.esURI;
+  const browserDefault = options.nsURI ? undefined : browserEventServer(import.meta.url);
+  if (browserDefault !== undefined) return browserDefault;
   const nsURI = options.nsURI ?? readEnv("ES_NS") ?? DEFAULT_NS_URI;
   let ns;
   try {

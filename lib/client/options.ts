@@ -6,7 +6,11 @@
 
 /** Options shared by every client. */
 export interface ClientOptions {
-  /** `es://host:port` of the event server; without it the name server is asked. */
+  /**
+   * `es://host:port` of the event server (`ws://host:httpport` or `wss://…` for its
+   * WebSocket endpoint). Without it the name server is asked; in a browser given no
+   * `nsURI`, the client connects to the `/ws` of the server that served `/client.js`.
+   */
   esURI?: string;
   /** `ns://host:port` of the name server; else env `ES_NS`, else `ns://127.0.0.1:9090`. */
   nsURI?: string;

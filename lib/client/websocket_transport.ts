@@ -7,18 +7,35 @@ import type { Transport } from "../protocol/transport.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import type { Endpoint } from "./options.ts";
 
-/** Adapts a WebSocket to the `Transport` byte-stream interface. */
+/** Bytes the socket may hold unsent before `write()` waits: the back-pressure that TCP gives. */
+const HIGH_WATER_BYTES = 1 << 20;
+
+/** How often a waiting `write()` looks at the socket's buffer again. */
+const DRAIN_POLL_MS = 5;
+
+/**
+ * Adapts a WebSocket (open or still connecting) to the `Transport` byte-stream
+ * interface. Used by browser clients and by the server's `/ws` endpoint.
+ */
 export class WebSocketTransport implements Transport {
   #socket: WebSocket;
   #chunks: Uint8Array[] = [];
   #ended = false;
   #wake: (() => void) | undefined;
+  #opened: Promise<void>;
 
   constructor(socket: WebSocket) {
     this.#socket = socket;
     socket.binaryType = "arraybuffer";
+    this.#opened = socket.readyState === WebSocket.CONNECTING
+      ? new Promise((resolve) => {
+        socket.addEventListener("open", () => resolve(), { once: true });
+        socket.addEventListener("close", () => resolve(), { once: true });
+      })
+      : Promise.resolve();
     socket.addEventListener("message", (e) => {
       if (e.data instanceof ArrayBuffer) this.#chunks.push(new Uint8Array(e.data));
+      else this.#endWith(1003, "es speaks binary frames only");
       this.#wake?.();
     });
     const end = () => {
@@ -27,6 +44,14 @@ export class WebSocketTransport implements Transport {
     };
     socket.addEventListener("close", end);
     socket.addEventListener("error", end);
+  }
+
+  #endWith(code: number, reason: string): void {
+    this.#ended = true;
+    this.#chunks = [];
+    try {
+      this.#socket.close(code, reason);
+    } catch { /* already closing */ }
   }
 
   async read(buffer: Uint8Array): Promise<number | null> {
@@ -43,12 +68,18 @@ export class WebSocketTransport implements Transport {
     return n;
   }
 
-  write(bytes: Uint8Array): Promise<number> {
-    if (this.#ended || this.#socket.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new ConnectionClosedError("WebSocket is closed"));
+  async write(bytes: Uint8Array): Promise<number> {
+    await this.#opened;
+    while (this.#isOpen() && this.#socket.bufferedAmount > HIGH_WATER_BYTES) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
+    if (!this.#isOpen()) throw new ConnectionClosedError("WebSocket is closed");
     this.#socket.send(bytes.slice());
-    return Promise.resolve(bytes.length);
+    return bytes.length;
+  }
+
+  #isOpen(): boolean {
+    return !this.#ended && this.#socket.readyState === WebSocket.OPEN;
   }
 
   close(): void {
@@ -71,15 +102,22 @@ export function openWebSocket(
     : `${scheme}://${host}:${endpoint.port}/ws`;
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
-    const fail = () => reject(new ConnectionClosedError(`Cannot connect to ${url}`));
+    const fail = () => {
+      signal?.removeEventListener("abort", abort);
+      reject(new ConnectionClosedError(`Cannot connect to ${url}`));
+    };
+    // The signal bounds connecting only: once open, aborting it must not close the socket.
+    const abort = () => {
+      socket.removeEventListener("error", fail);
+      socket.close();
+      reject(new ConnectionClosedError(`Connecting to ${url} was aborted`));
+    };
     socket.addEventListener("open", () => {
       socket.removeEventListener("error", fail);
+      signal?.removeEventListener("abort", abort);
       resolve(new WebSocketTransport(socket));
     }, { once: true });
     socket.addEventListener("error", fail, { once: true });
-    signal?.addEventListener("abort", () => {
-      socket.close();
-      reject(new ConnectionClosedError(`Connecting to ${url} was aborted`));
-    }, { once: true });
+    signal?.addEventListener("abort", abort, { once: true });
   });
 }

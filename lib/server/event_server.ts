@@ -13,6 +13,7 @@ import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
 import { VERSION } from "../version.ts";
 import { warnIfExposed } from "./exposure.ts";
 import { attachNaming } from "./naming.ts";
+import { startHttpSide } from "../http/http_side.ts";
 
 const log = getLogger(["es", "server"]);
 
@@ -183,6 +184,8 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
   const server = new EventServer(listener, resolved);
   warnIfExposed(server.hostname, resolved.ident, `Event server ${server.uri}`);
   try {
+    startHttpSide(server);
+    // Registered last, so a client that finds the name finds a server fully up.
     await attachNaming(server);
   } catch (error) {
     await server.close();

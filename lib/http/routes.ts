@@ -1,0 +1,56 @@
+/** The HTTP routes: which handler answers which method and path. */
+
+import type { EventServer } from "../server/event_server.ts";
+import { clientDeclarations, clientModule } from "./client_module.ts";
+import { DASHBOARD_HTML } from "./dashboard_page.ts";
+import { serveWebSocket } from "./websocket_endpoint.ts";
+
+type Route = (
+  server: EventServer,
+  request: Request,
+  info: Deno.ServeHandlerInfo,
+) => Response | Promise<Response>;
+
+function text(body: string, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+const ROUTES: Record<string, Route> = {
+  "/": () =>
+    new Response(DASHBOARD_HTML, {
+      headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" },
+    }),
+  "/client.js": (_server, request) => clientModule(request),
+  "/client.d.ts": (_server, request) => clientDeclarations(request),
+  "/stats": async (server) =>
+    new Response(JSON.stringify(await server.stats()), {
+      headers: {
+        "content-type": "application/json",
+        "cache-control": "no-store",
+        "access-control-allow-origin": "*",
+      },
+    }),
+  "/healthz": () => text("ok\n", 200, { "cache-control": "no-store" }),
+  "/ws": serveWebSocket,
+};
+
+/** Makes the request handler of the HTTP side of `server`. */
+export function createHandler(
+  server: EventServer,
+): (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response> {
+  return async (request, info) => {
+    const path = new URL(request.url).pathname;
+    const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+    if (route === undefined) return text(`Not found: ${path}\n`, 404);
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return text(`Method ${request.method} not allowed on ${path}\n`, 405, {
+        allow: "GET, HEAD",
+      });
+    }
+    // Deno.serve leaves out the body of answers to HEAD.
+    return await route(server, request, info);
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * `GET /ws`: upgrades the request to a WebSocket and serves the event
+ * protocol over it, exactly as over TCP (handshake, passphrase, queues, order).
+ */
+
+import { WebSocketTransport } from "../client/websocket_transport.ts";
+import type { EventServer } from "../server/event_server.ts";
+import { formatHost } from "../server/event_server.ts";
+
+/** The address of the peer, as the statistics show it (`ws HOST:PORT`). */
+function describePeer(info: Deno.ServeHandlerInfo): string {
+  const addr = info.remoteAddr;
+  return addr.transport === "tcp" ? `ws ${formatHost(addr.hostname)}:${addr.port}` : "ws";
+}
+
+/** Answers a `/ws` request: 426 without an upgrade, else the protocol over the socket. */
+export function serveWebSocket(
+  server: EventServer,
+  request: Request,
+  info: Deno.ServeHandlerInfo,
+): Response {
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return new Response("This endpoint speaks the es protocol over WebSocket only.\n", {
+      status: 426,
+      headers: { "content-type": "text/plain; charset=utf-8", upgrade: "websocket" },
+    });
+  }
+  // The peer's address is no longer readable once the request is upgraded.
+  const peer = describePeer(info);
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  server.serveConnection(new WebSocketTransport(socket), peer);
+  return response;
+}
