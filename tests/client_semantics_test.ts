@@ -337,3 +337,22 @@ Deno.test("Events published after await subscribe() resolves wait in the buffer 
   assertEquals((await sub.waitFor(50)).map((e) => e.msg), [...Array(50).keys()]);
   await sub.stop();
 });
+
+Deno.test("Uint8Array messages waiting in the client buffer keep their bytes", async () => {
+  // More than one socket read of binary events before listen(): the later reads must not
+  // overwrite the bytes of events already buffered.
+  await using server = await startTestServer();
+  const sub = new CollectingSubscriber({ esURI: server.uri });
+  await sub.subscribe("bin");
+  await using pub = new Publisher({ esURI: server.uri });
+  for (let i = 0; i < 300; i++) await pub.publish("bin", new Uint8Array(1024).fill(i & 0xff));
+  await pub.flush();
+  await delay(100);
+  sub.start();
+  const events = await sub.waitFor(300);
+  events.forEach((e, i) => {
+    const bytes = e.msg as Uint8Array;
+    assert(bytes.every((b) => b === (i & 0xff)), `event ${i} was overwritten`);
+  });
+  await sub.stop();
+});

@@ -88,3 +88,15 @@ Deno.test("decodeMessage decodes RAW and JSON codecs and refuses unknown tags", 
   assertEquals(decodeMessage(CodecTag.JSON, encodeJson({ a: [1, "b"] })), { a: [1, "b"] });
   assertThrows(() => decodeMessage(99, new Uint8Array(0)), TypeError);
 });
+
+Deno.test("decodeMessage gives a Uint8Array that does not share the payload's memory", () => {
+  // Clients decode from a read buffer they reuse: a view into it would change under the user.
+  const payload = encodeMessage({ bytes: new Uint8Array([1, 2, 3]) });
+  const decoded = decodeMessage(CodecTag.MSGPACK, payload) as { bytes: Uint8Array };
+  payload.fill(0);
+  assertEquals(decoded.bytes, new Uint8Array([1, 2, 3]));
+  const raw = new Uint8Array([4, 5]);
+  const rawDecoded = decodeMessage(CodecTag.RAW, raw) as Uint8Array;
+  raw.fill(0);
+  assertEquals(rawDecoded, new Uint8Array([4, 5]));
+});
