@@ -112,6 +112,11 @@ export async function serve(args: string[]): Promise<number> {
   if (options === undefined) return printHelp(HELP);
   const { values: v } = parse(args, OPTIONS);
   await setupLogging(v["log-level"], v["log-format"]);
+  // Listen for signals before the banner: a supervisor may stop us as soon as it reads it.
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
   const server = await startEventServer(options);
   console.log(`es ${VERSION} — Event Server`);
   console.log(`URI= ${server.uri}`);
@@ -129,10 +134,6 @@ export async function serve(args: string[]): Promise<number> {
   );
   console.log("Event Server started.");
 
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   await stopped.promise;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
