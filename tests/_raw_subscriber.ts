@@ -26,16 +26,26 @@ export class RawSubscriber implements AsyncDisposable {
     this.#conn = conn;
   }
 
-  /** Connects, does the handshake and subscribes to `subjects`; then reads nothing more. */
-  static async subscribe(uri: string, subjects: string[]): Promise<RawSubscriber> {
+  /** Connects and reads HELLO, nothing more. */
+  static async open(uri: string): Promise<RawSubscriber> {
     const [, host, port] = /^es:\/\/(.+):(\d+)$/.exec(uri)!;
     const conn = await Deno.connect({ hostname: host!, port: Number(port) });
     const raw = new RawSubscriber(conn);
     try {
       const hello = await raw.#next(10_000);
       if (hello.type !== FrameType.HELLO) throw new Error(`expected HELLO, got ${hello.type}`);
-      await writeAll(
-        conn,
+    } catch (error) {
+      raw.close();
+      throw error;
+    }
+    return raw;
+  }
+
+  /** Connects and completes the handshake as client "raw-test-subscriber". */
+  static async connect(uri: string): Promise<RawSubscriber> {
+    const raw = await RawSubscriber.open(uri);
+    try {
+      await raw.send(
         encodeConnect({
           version: PROTOCOL_VERSION,
           clientNonce: new Uint8Array(NONCE_BYTES),
@@ -45,6 +55,39 @@ export class RawSubscriber implements AsyncDisposable {
       );
       const ready = await raw.#next(10_000);
       if (ready.type !== FrameType.READY) throw new Error(`expected READY, got ${ready.type}`);
+    } catch (error) {
+      raw.close();
+      throw error;
+    }
+    return raw;
+  }
+
+  /** Writes raw bytes. */
+  send(bytes: Uint8Array): Promise<void> {
+    return writeAll(this.#conn, bytes);
+  }
+
+  /** The next frame from the server (a copy); throws at the end of the stream or after `timeoutMs`. */
+  nextFrame(timeoutMs = 10_000): Promise<RawFrame> {
+    return this.#next(timeoutMs);
+  }
+
+  /** Waits until the server closes the connection, skipping frames; false after `timeoutMs`. */
+  async closedByServer(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    try {
+      while (Date.now() < deadline) await this.#next(deadline - Date.now());
+    } catch (error) {
+      return (error as Error).message === "Connection closed by the server";
+    }
+    return false;
+  }
+
+  /** Connects, does the handshake and subscribes to `subjects`; then reads nothing more. */
+  static async subscribe(uri: string, subjects: string[]): Promise<RawSubscriber> {
+    const raw = await RawSubscriber.connect(uri);
+    const conn = raw.#conn;
+    try {
       await writeAll(conn, encodeListRequest(FrameType.SUB, 1, subjects));
       const ok = await raw.#next(10_000);
       if (ok.type === FrameType.ERR) throw new Error(decodeErr(ok.body).message);
@@ -65,6 +108,9 @@ export class RawSubscriber implements AsyncDisposable {
       let n: number | null;
       try {
         n = await this.#conn.read(this.#buffer);
+      } catch (error) {
+        if (error instanceof Deno.errors.ConnectionReset) n = null;
+        else throw error;
       } finally {
         clearTimeout(timer);
       }
