@@ -145,7 +145,11 @@ export class Subscriber implements AsyncDisposable {
           continue;
         }
         const running: Promise<void> = (async () => await this.event(event))()
-          .catch((error) => void (handlerError ??= { error }))
+          .catch((error) => {
+            handlerError ??= { error };
+            // Wake the loop, which may be waiting for an event that never comes.
+            this.#buffer.close(undefined, true);
+          })
           .finally(() => inFlight.delete(running));
         inFlight.add(running);
         if (inFlight.size >= this.#maxConcurrent) await Promise.race(inFlight);
