@@ -8,6 +8,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { delay, startTestServer, waitUntil } from "./_helpers.ts";
 import { RawSubscriber } from "./_raw_subscriber.ts";
+import { CollectingSubscriber } from "./_collect.ts";
 import { Publisher } from "../lib/client/publisher.ts";
 import { Subscriber } from "../lib/client/subscriber.ts";
 import type { Event } from "../lib/client/event.ts";
@@ -16,6 +17,8 @@ import type { EventServer } from "../lib/server/event_server.ts";
 
 const EVENTS = 100_000;
 const EVENT_BYTES = 1024;
+/** Sequence number of the one event the "held" publisher adds in the block-mode test. */
+const HELD_MARK = 0xffff_ffff;
 
 /** A 1 KiB message that carries its sequence number in its first four bytes. */
 function message(i: number): Uint8Array {
@@ -154,20 +157,39 @@ Deno.test("Block mode: nothing is lost, flush() waits for a frozen subscriber an
     const { stats, frozen: f } = await frozenStats(server);
     assert(stats.totals.publishes < EVENTS, "the publisher is held back");
     assertEquals(f.dropped, 0);
+    // Only publishers whose events target the full queue are held: others go on.
+    const other = new CollectingSubscriber({ esURI: server.uri });
+    await other.subscribe("other");
+    other.start();
+    const bystander = new Publisher({ esURI: server.uri });
+    await bystander.publish("other", "not held");
+    await within(bystander.flush(), 10_000, "a publisher on another subject to flush");
+    assertEquals((await other.waitFor(1))[0]!.msg, "not held");
+    await bystander.close();
+    await other.stop();
+    // A held publisher can still be closed: close() gives up waiting after a bound.
+    const held = new Publisher({ esURI: server.uri });
+    await held.publish("load", message(HELD_MARK));
+    held.flush().catch(() => {});
+    await within(held.close(), 10_000, "close() of a held publisher");
     // Thaw: read everything, checking order.
     let next = 0;
     let outOfOrder = 0;
-    const read = frozen.readEvents(EVENTS, (e) => {
-      if (sequenceOf(decodeMessage(e.codec, e.payload)) !== next) outOfOrder++;
+    let heldSeen = 0;
+    const read = frozen.readEvents(EVENTS + 1, (e) => {
+      const seq = sequenceOf(decodeMessage(e.codec, e.payload));
+      if (seq === HELD_MARK) return void heldSeen++;
+      if (seq !== next) outOfOrder++;
       next++;
     }, 90_000);
     await within(run.done, 90_000, "flush() to complete after the subscriber drains");
-    assertEquals(await read, EVENTS);
+    assertEquals(await read, EVENTS + 1);
+    assertEquals(heldSeen, 1);
     assertEquals(next, EVENTS);
     assertEquals(outOfOrder, 0);
     const after = await server.stats();
     assertEquals(after.totals.dropped, 0);
-    assertEquals(after.totals.publishes, EVENTS);
+    assertEquals(after.totals.publishes, EVENTS + 2); // with the bystander and the held one
   } finally {
     await pub.close();
   }
