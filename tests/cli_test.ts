@@ -254,3 +254,30 @@ Deno.test("es publish and es stats exit 1 with one line when the server cannot b
     assertMatch(oneLine(r.stderr), /Cannot connect/);
   }
 });
+
+Deno.test("es publish keeps the order of 2,000 stdin lines", async () => {
+  await using server = await spawnServe(ISOLATED);
+  const sub = new CollectingSubscriber({ esURI: server.uri, threading: false });
+  await sub.subscribe("many");
+  sub.start();
+  try {
+    const stdin = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ i })).join("\n") + "\n";
+    const r = await runEs(["publish", "--es", server.uri, "many"], { stdin });
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, /Published 2000 events/);
+    const events = await sub.waitFor(2000);
+    assertEquals(events.map((e) => (e.msg as { i: number }).i), [...Array(2000).keys()]);
+  } finally {
+    await sub.stop();
+  }
+});
+
+Deno.test("es subscribe stops with exit 0 on SIGINT and SIGTERM", async () => {
+  await using server = await spawnServe(ISOLATED);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    await using sub = new EsProcess(["subscribe", "--es", server.uri, "x"]);
+    await waitUntil(() => sub.stderr.includes("Subscribed"), 15_000, "es subscribe to subscribe");
+    sub.kill(signal);
+    assertEquals((await sub.status()).code, 0, `${signal}: ${sub.stderr}`);
+  }
+});

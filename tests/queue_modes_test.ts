@@ -103,7 +103,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 
 Deno.test("Drop mode: a frozen subscriber misses events, the other gets all and the publisher is not held", async () => {
   await using server = await startTestServer({ blockQueue: false, queueSize: 1000 });
-  await using _frozen = await RawSubscriber.subscribe(server.uri, ["load"]);
+  await using frozenConn = await RawSubscriber.subscribe(server.uri, ["load"]);
   const live = new OrderedCounter(server.uri, EVENTS);
   await live.subscribe("load");
   const listening = live.listen();
@@ -132,6 +132,10 @@ Deno.test("Drop mode: a frozen subscriber misses events, the other gets all and 
     assertEquals(stats.totals.publishes, EVENTS);
     const liveStats = stats.subscribers.find((s) => s.client !== "raw-test-subscriber");
     assertEquals(liveStats?.dropped, 0);
+    // The drops stay counted after the frozen subscriber has gone.
+    frozenConn.close();
+    await waitUntil(async () => (await server.stats()).subscribers.length === 1, 10_000, "leave");
+    assertEquals((await server.stats()).totals.dropped, stats.totals.dropped);
   } finally {
     await pub.close();
     live.abort();

@@ -189,3 +189,16 @@ Deno.test("Server forgets a subscriber's subscriptions when its connection ends"
   assertEquals((await server.stats()).exactSubjects, 0);
   assertEquals((await server.stats()).connections, 0);
 });
+
+Deno.test("Server refuses a whole multi-subject publish when one subject is bad, routing none", async () => {
+  await using server = await startTestServer();
+  await using raw = await RawSubscriber.subscribe(server.uri, ["good"]);
+  await raw.send(encodePub(1, [utf8("good"), new Uint8Array(0)], encodeMessage("x")));
+  assertEquals(decodeErr((await expectFrame(raw, FrameType.ERR)).body).code, ErrorCode.BAD_SUBJECT);
+  await raw.send(encodePub(1, [utf8("good"), utf8("x".repeat(1025))], encodeMessage("x")));
+  assertEquals(decodeErr((await expectFrame(raw, FrameType.ERR)).body).code, ErrorCode.BAD_SUBJECT);
+  await raw.send(encodePub(1, [utf8("good")], encodeMessage("only this")));
+  const event = decodeEvent((await expectFrame(raw, FrameType.EVENT)).body);
+  assertEquals(event.subject, "good");
+  assertEquals((await server.stats()).totals.events, 1);
+});

@@ -143,3 +143,11 @@ Deno.test("SubjectIndex: a pattern with its own ^ and $ still behaves like re.ma
   assertEquals(index.targets("abcd"), []);
   assert(index.patternCount === 1);
 });
+
+Deno.test("SubjectIndex folds the case of non-ASCII subjects and patterns too", () => {
+  const index = new SubjectIndex<string>();
+  index.subscribe("s", ["ÄPFEL.Preis"]);
+  index.subscribeMatch("p", ["^äpfel\\."]);
+  assertEquals(sorted(index.targets("äpfel.preis")), ["p", "s"]);
+  assertEquals(sorted(index.targets("ÄPFEL.PREIS")), ["p", "s"]);
+});
