@@ -281,3 +281,23 @@ Deno.test("es subscribe stops with exit 0 on SIGINT and SIGTERM", async () => {
     assertEquals((await sub.status()).code, 0, `${signal}: ${sub.stderr}`);
   }
 });
+
+Deno.test("es subscribe --count N prints exactly N events even when more arrive at once", async () => {
+  await using server = await spawnServe(ISOLATED);
+  await using sub = new EsProcess([
+    "subscribe",
+    "--es",
+    server.uri,
+    "burst",
+    "--json",
+    "--count",
+    "3",
+  ]);
+  await waitUntil(() => sub.stderr.includes("Subscribed"), 15_000, "es subscribe to subscribe");
+  await using pub = new Publisher({ esURI: server.uri });
+  for (let i = 0; i < 50; i++) await pub.publish("burst", i);
+  await pub.flush();
+  assertEquals((await sub.status()).code, 0, sub.stderr);
+  const lines = sub.stdoutLines.filter((l) => l !== "");
+  assertEquals(lines.map((l) => JSON.parse(l).msg), [0, 1, 2]);
+});

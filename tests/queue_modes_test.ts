@@ -253,3 +253,25 @@ Deno.test("Block mode: a Subscriber whose event() is stuck holds the publisher t
     await listening;
   }
 });
+
+Deno.test("Block mode: the server closes in bounded time while a publisher is held by a frozen subscriber", async () => {
+  const server = await startTestServer({ blockQueue: true, queueSize: 100 });
+  await using _frozen = await RawSubscriber.subscribe(server.uri, ["load"]);
+  const pub = new Publisher({ esURI: server.uri });
+  const run = publishAll(pub);
+  const outcome = run.done.then(() => "flushed", (error: unknown) => error);
+  try {
+    await waitUntil(
+      async () => (await frozenStats(server)).frozen.queueDepth >= 100,
+      60_000,
+      "the frozen subscriber's queue to fill",
+    );
+    await within(server.close(), 15_000, "server.close() with a held publisher");
+    // The held publisher learns that the connection is gone.
+    const result = await within(outcome, 15_000, "the held publisher to fail");
+    assert(result instanceof Error, `publishing ended with ${String(result)}`);
+  } finally {
+    await server.close();
+    await pub.close();
+  }
+});
