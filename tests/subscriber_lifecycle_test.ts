@@ -217,3 +217,20 @@ Deno.test("publish() refuses bad subjects before sending anything", async () => 
   await pub.flush();
   assertEquals((await server.stats()).totals.publishes, 1);
 });
+
+Deno.test("Events received before the server stopped are still delivered, then listen() rejects", async () => {
+  const server = await startTestServer();
+  const sub = new CollectingSubscriber({ esURI: server.uri, threading: false });
+  await sub.subscribe("last");
+  const pub = new Publisher({ esURI: server.uri });
+  for (let i = 0; i < 100; i++) await pub.publish("last", i);
+  await pub.flush();
+  await pub.close();
+  await delay(50); // the events are in the subscriber's buffer now
+  await server.close();
+  sub.start();
+  await sub.listening;
+  assertEquals(sub.events.map((e) => e.msg), [...Array(100).keys()]);
+  assert(sub.listenError instanceof ConnectionClosedError, String(sub.listenError));
+  await sub.close();
+});
