@@ -9,6 +9,7 @@ import { startTestServer } from "./_helpers.ts";
 import { RawSubscriber } from "./_raw_subscriber.ts";
 import { CollectingSubscriber } from "./_collect.ts";
 import { Publisher } from "../lib/client/publisher.ts";
+import { connect } from "../lib/client/client.ts";
 import { ErrorCode, FrameType, NONCE_BYTES } from "../lib/protocol/constants.ts";
 import {
   decodeBye,
@@ -201,4 +202,24 @@ Deno.test("Server refuses a whole multi-subject publish when one subject is bad,
   const event = decodeEvent((await expectFrame(raw, FrameType.EVENT)).body);
   assertEquals(event.subject, "good");
   assertEquals((await server.stats()).totals.events, 1);
+});
+
+Deno.test("A payload that does not decode is skipped by clients, which keep working", async () => {
+  await using server = await startTestServer();
+  const sub = new CollectingSubscriber({ esURI: server.uri, threading: false });
+  await sub.subscribe("mixed");
+  sub.start();
+  await using client = await connect({ esURI: server.uri });
+  const stream = await client.subscribe("mixed");
+  await using raw = await RawSubscriber.connect(server.uri);
+  // 0xc1 is never used in MessagePack; codec 99 is unknown.
+  await raw.send(encodePub(1, [utf8("mixed")], new Uint8Array([0xc1])));
+  await raw.send(encodePub(99, [utf8("mixed")], new Uint8Array([1])));
+  await raw.send(encodePub(1, [utf8("mixed")], encodeMessage("fine")));
+  assertEquals((await sub.waitFor(1)).map((e) => e.msg), ["fine"]);
+  const iterator = stream[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  assertEquals(first.value?.msg, "fine");
+  await iterator.return?.();
+  await sub.stop();
 });
