@@ -301,3 +301,11 @@ Deno.test("es subscribe --count N prints exactly N events even when more arrive 
   const lines = sub.stdoutLines.filter((l) => l !== "");
   assertEquals(lines.map((l) => JSON.parse(l).msg), [0, 1, 2]);
 });
+
+Deno.test("es subscribe -m with an invalid pattern exits 1 with one clear line", async () => {
+  await using server = await spawnServe(ISOLATED);
+  const r = await runEs(["subscribe", "--es", server.uri, "-m", "(unclosed"]);
+  assertEquals(r.code, 1, r.stderr);
+  assertMatch(oneLine(r.stderr), /\(unclosed.*invalid regular expression/);
+  assertEquals(r.stdout.trim(), "");
+});

@@ -11,7 +11,8 @@ import { connect } from "../lib/client/client.ts";
 import { Publisher } from "../lib/client/publisher.ts";
 import { Subscriber } from "../lib/client/subscriber.ts";
 import type { Event } from "../lib/client/event.ts";
-import { ConnectionClosedError } from "../lib/client/errors.ts";
+import { ConnectionClosedError, ProtocolError } from "../lib/client/errors.ts";
+import { ErrorCode } from "../lib/protocol/constants.ts";
 import type { EventServer } from "../lib/server/event_server.ts";
 
 /** Takes `n` events from an async iterable, with a timeout. */
@@ -279,4 +280,28 @@ Deno.test("connect().publish() refuses unencodable and oversized messages too", 
   await assertRejects(client.publish("x", "y".repeat(1024 * 1024 + 10)), RangeError);
   await client.flush();
   assertEquals((await server.stats()).totals.publishes, 0);
+});
+
+Deno.test("A publish the server refuses surfaces as ProtocolError from the next flush()", async () => {
+  await using server = await startTestServer({ maxSubjectBytes: 10 });
+  await using pub = new Publisher({ esURI: server.uri });
+  await pub.publish("a-subject-longer-than-ten", 1);
+  await assertRejects(pub.flush(), (e: unknown) => {
+    assert(e instanceof ProtocolError, String(e));
+    assertEquals(e.code, ErrorCode.BAD_SUBJECT);
+    return true;
+  });
+  // Reported once; the publisher goes on.
+  await pub.publish("short", 2);
+  await pub.flush();
+  assertEquals((await server.stats()).totals.publishes, 1);
+});
+
+Deno.test("publish() honours the server's own frame limit from its HELLO", async () => {
+  await using server = await startTestServer({ maxFrameBytes: 64 * 1024 });
+  await using pub = new Publisher({ esURI: server.uri });
+  await assertRejects(pub.publish("x", new Uint8Array(65 * 1024)), RangeError);
+  await pub.publish("x", new Uint8Array(60 * 1024));
+  await pub.flush();
+  assertEquals((await server.stats()).totals.publishes, 1);
 });
