@@ -301,7 +301,9 @@ Deno.test("publish() honours the server's own frame limit from its HELLO", async
   await using server = await startTestServer({ maxFrameBytes: 64 * 1024 });
   await using pub = new Publisher({ esURI: server.uri });
   await assertRejects(pub.publish("x", new Uint8Array(65 * 1024)), RangeError);
-  await pub.publish("x", new Uint8Array(60 * 1024));
+  // PUB of subject "x" and n bytes: type 1 + codec 1 + count 2 + length 2 + "x" 1 + bin16 header 3.
+  await assertRejects(pub.publish("x", new Uint8Array(64 * 1024 - 10 + 1)), RangeError);
+  await pub.publish("x", new Uint8Array(64 * 1024 - 10)); // exactly the limit
   await pub.flush();
   assertEquals((await server.stats()).totals.publishes, 1);
 });
