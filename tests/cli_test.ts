@@ -309,3 +309,15 @@ Deno.test("es subscribe -m with an invalid pattern exits 1 with one clear line",
   assertMatch(oneLine(r.stderr), /\(unclosed.*invalid regular expression/);
   assertEquals(r.stdout.trim(), "");
 });
+
+Deno.test("es serve on a host it cannot listen on exits 1 with one line, no stack trace", async () => {
+  const runs = await Promise.all([
+    runEs(["serve", ...ISOLATED, "-p", "0", "-n", "nonexistent.invalid"]),
+    runEs(["serve", ...ISOLATED, "-p", "0", "-n", "192.0.2.1"]), // TEST-NET-1: not ours
+  ]);
+  for (const r of runs) {
+    assertEquals(r.code, 1, r.stderr);
+    assert(!oneLine(r.stderr).includes("    at "), r.stderr);
+    assert(!r.stdout.includes("Event Server started."));
+  }
+});
