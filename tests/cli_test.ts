@@ -321,3 +321,28 @@ Deno.test("es serve on a host it cannot listen on exits 1 with one line, no stac
     assert(!r.stdout.includes("Event Server started."));
   }
 });
+
+Deno.test("es serve on a port in use exits 1 with one line", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const r = await runEs(["serve", ...ISOLATED, "-p", String(listener.addr.port)]);
+  assertEquals(r.code, 1, r.stderr);
+  assertMatch(oneLine(r.stderr), /in use/i);
+});
+
+Deno.test("es publish to something that is not an es server exits 1 with one line", async () => {
+  // A TCP server that answers with bytes that are not a HELLO frame, then closes.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const conn = await listener.accept();
+    await conn.write(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\n"));
+    conn.close();
+  })();
+  try {
+    const r = await runEs(["publish", "--es", `es://127.0.0.1:${listener.addr.port}`, "x", "1"]);
+    assertEquals(r.code, 1, r.stderr);
+    oneLine(r.stderr);
+  } finally {
+    await serving;
+    listener.close();
+  }
+});

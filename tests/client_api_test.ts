@@ -307,3 +307,25 @@ Deno.test("publish() honours the server's own frame limit from its HELLO", async
   await pub.flush();
   assertEquals((await server.stats()).totals.publishes, 1);
 });
+
+Deno.test("Connecting to something that is not an es server rejects with ProtocolError", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const conn = await listener.accept();
+    await conn.write(new TextEncoder().encode("SSH-2.0-OpenSSH_9.6\r\n"));
+    await new Promise((r) => setTimeout(r, 100));
+    conn.close();
+  })();
+  try {
+    const pub = new Publisher({ esURI: `es://127.0.0.1:${listener.addr.port}` });
+    await assertRejects(pub.publish("x", 1), (e: unknown) => {
+      assert(e instanceof ProtocolError, String(e));
+      assert(e.message.includes("not an es server"), e.message);
+      return true;
+    });
+    await pub.close();
+  } finally {
+    await serving;
+    listener.close();
+  }
+});
