@@ -329,3 +329,19 @@ Deno.test("Connecting to something that is not an es server rejects with Protoco
     listener.close();
   }
 });
+
+Deno.test("A server that never answers the handshake fails the first operation after connectTimeoutMs", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  try {
+    const pub = new Publisher({
+      esURI: `es://127.0.0.1:${listener.addr.port}`,
+      connectTimeoutMs: 300,
+    });
+    await assertRejects(pub.publish("x", 1), ConnectionClosedError);
+    await pub.close();
+  } finally {
+    (await accepted).close();
+    listener.close();
+  }
+});
