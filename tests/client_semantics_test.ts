@@ -356,3 +356,20 @@ Deno.test("Uint8Array messages waiting in the client buffer keep their bytes", a
   });
   await sub.stop();
 });
+
+Deno.test("Events are transient: one published with no subscriber vanishes", async () => {
+  await using server = await startTestServer();
+  await using pub = new Publisher({ esURI: server.uri });
+  await pub.publish("void", "lost");
+  await pub.flush();
+  assertEquals((await server.stats()).totals.unrouted, 1);
+  const sub = new CollectingSubscriber({ esURI: server.uri });
+  await sub.subscribe("void");
+  sub.start();
+  await pub.publish("void", "seen");
+  await pub.flush();
+  assertEquals((await sub.waitFor(1)).map((e) => e.msg), ["seen"]);
+  await delay(50);
+  assertEquals(sub.events.length, 1);
+  await sub.stop();
+});

@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { delay, startTestServer, waitUntil } from "./_helpers.ts";
-import { CollectingSubscriber } from "./_collect.ts";
+import { CollectingSubscriber, deadPort } from "./_collect.ts";
 import { connect } from "../lib/client/client.ts";
 import { Publisher } from "../lib/client/publisher.ts";
 import { Subscriber } from "../lib/client/subscriber.ts";
@@ -233,4 +233,23 @@ Deno.test("Events received before the server stopped are still delivered, then l
   assertEquals(sub.events.map((e) => e.msg), [...Array(100).keys()]);
   assert(sub.listenError instanceof ConnectionClosedError, String(sub.listenError));
   await sub.close();
+});
+
+Deno.test("Un-awaited failing subscribe calls never become unhandled rejections, even without listen()", async () => {
+  await using server = await startTestServer();
+  class Broken extends Subscriber {
+    constructor(esURI: string) {
+      super({ esURI });
+      this.subscribeMatch("(bad");
+      this.unsubscribe("never-subscribed");
+    }
+    override event(_event: Event): void {}
+  }
+  const refused = new Broken(server.uri);
+  const unreachable = new Broken(`es://127.0.0.1:${deadPort()}`);
+  // Deno fails the test on an unhandled rejection; give them time to happen.
+  await delay(200);
+  await refused.close();
+  await unreachable.close();
+  await delay(20);
 });
