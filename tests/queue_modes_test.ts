@@ -275,3 +275,22 @@ Deno.test("Block mode: the server closes in bounded time while a publisher is he
     await pub.close();
   }
 });
+
+Deno.test("Block mode with queueSize 1 delivers every event in order", async () => {
+  await using server = await startTestServer({ blockQueue: true, queueSize: 1 });
+  const sub = new OrderedCounter(server.uri, 2000);
+  await sub.subscribe("load");
+  const listening = sub.listen();
+  const pub = new Publisher({ esURI: server.uri });
+  try {
+    for (let i = 0; i < 2000; i++) await pub.publish("load", message(i));
+    await within(pub.flush(), 30_000, "flush with a queue of one");
+    await sub.all(30_000);
+    assertEquals(sub.outOfOrder, 0);
+    assertEquals((await server.stats()).totals.dropped, 0);
+  } finally {
+    await pub.close();
+    sub.abort();
+    await listening;
+  }
+});
