@@ -57,11 +57,17 @@ export async function main(args: string[]): Promise<number> {
     }
     if (
       error instanceof EsError || error instanceof TypeError || error instanceof RangeError ||
-      error instanceof Deno.errors.AddrInUse
+      error instanceof Deno.errors.AddrInUse || isSystemError(error)
     ) {
       console.error(`es: ${error.message}`);
       return 1;
     }
     throw error;
   }
+}
+
+/** Errors from the system (a host that does not resolve, an address or port not allowed). */
+function isSystemError(error: unknown): error is Error {
+  return Object.values(Deno.errors).some((E) => error instanceof E) ||
+    (error instanceof Error && /^failed to lookup address/.test(error.message));
 }

@@ -31,10 +31,46 @@ export const CLIENT_OPTIONS = {
  */
 export function parse<T extends Options>(args: string[], options: T, positionals = false) {
   try {
-    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+    return parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      allowPositionals: positionals,
+      strict: true,
+    });
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""));
+    // parseArgs explains some errors over several lines; the first one says what was wrong.
+    const message = (error as Error).message.replace(/\. To specify a positional.*$/s, "");
+    throw new UsageError(message.split("\n")[0]!);
   }
+}
+
+/**
+ * `--queue-size -5` would make parseArgs call the value ambiguous; joining it
+ * as `--queue-size=-5` lets the flag's own check say what is wrong with it.
+ */
+function joinNegativeValues(args: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    const name = arg.startsWith("--")
+      ? arg.slice(2)
+      : Object.keys(options).find((k) => arg === `-${options[k]!.short}`);
+    if (
+      name !== undefined && options[name]?.type === "string" && next !== undefined &&
+      /^-\d/.test(next)
+    ) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** Parses a whole number within bounds, or says which flag was wrong. */

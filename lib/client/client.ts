@@ -3,6 +3,7 @@
  * async iterables, in the style of modern messaging clients.
  */
 
+import { getLogger } from "@logtape/logtape";
 import { FrameType } from "../protocol/constants.ts";
 import { type CompiledPattern, compilePattern, subjectKey, toList } from "../protocol/subjects.ts";
 import { BoundedChannel } from "./bounded_channel.ts";
@@ -11,6 +12,8 @@ import { type Event, toEvent } from "./event.ts";
 import { LazyConnection } from "./lazy_connection.ts";
 import type { ClientOptions } from "./options.ts";
 import { VERSION } from "../version.ts";
+
+const log = getLogger(["es", "client"]);
 
 /** Options of one subscription. */
 export interface SubscriptionOptions {
@@ -109,7 +112,17 @@ export class Client implements AsyncDisposable {
 
   #wire(connection: ClientConnection): void {
     connection.onEvent = (wire) => {
-      const event = toEvent(wire);
+      let event: Event;
+      try {
+        event = toEvent(wire);
+      } catch (error) {
+        // Another publisher's bad bytes must not end this connection.
+        log.warn("Skipped an event on {subject} that does not decode: {error}", {
+          subject: wire.subject,
+          error: String(error),
+        });
+        return undefined;
+      }
       let waits: Promise<void>[] | undefined;
       for (const sub of this.#subscriptions) {
         if (!sub.matches(event.subject)) continue;

@@ -21,6 +21,7 @@ import {
   type WireEvent,
 } from "../protocol/frames.ts";
 import { FrameParser, type RawFrame } from "../protocol/parser.ts";
+import { FrameError } from "../protocol/errors.ts";
 import { checkSubject, toList } from "../protocol/subjects.ts";
 import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts";
 import { encodeMessage } from "../protocol/codec.ts";
@@ -101,6 +102,10 @@ export class ClientConnection {
       await connection.#handshake(options);
     } catch (error) {
       closeQuietly(transport);
+      // Bytes that do not even frame: whatever answered is not an es server.
+      if (error instanceof FrameError) {
+        throw new ProtocolError(`${uri} is not an es server: ${error.message}`, { cause: error });
+      }
       throw error;
     } finally {
       clearTimeout(timer);

@@ -74,13 +74,14 @@ export class Subscriber implements AsyncDisposable {
       return this.#buffer.push(event);
     };
     connection.onError = (error) => {
-      if (!this.#aborted) this.#fail(error);
+      // Events that arrived before the connection ended are still handed to event().
+      if (!this.#aborted) this.#fail(error, false);
     };
   }
 
-  #fail(error: unknown): void {
+  #fail(error: unknown, discard = true): void {
     this.#failure ??= error;
-    this.#buffer.close(error, true);
+    this.#buffer.close(error, discard);
   }
 
   #request(type: FrameType, items: string | readonly string[]): Promise<void> {
@@ -145,7 +146,11 @@ export class Subscriber implements AsyncDisposable {
           continue;
         }
         const running: Promise<void> = (async () => await this.event(event))()
-          .catch((error) => void (handlerError ??= { error }))
+          .catch((error) => {
+            handlerError ??= { error };
+            // Wake the loop, which may be waiting for an event that never comes.
+            this.#buffer.close(undefined, true);
+          })
           .finally(() => inFlight.delete(running));
         inFlight.add(running);
         if (inFlight.size >= this.#maxConcurrent) await Promise.race(inFlight);

@@ -35,7 +35,9 @@ export function encodeMessage(message: unknown): Uint8Array {
 export function decodeMessage(codec: number, payload: Uint8Array): unknown {
   switch (codec) {
     case CodecTag.MSGPACK:
-      return msgpackDecoder.decode(payload);
+      // MessagePack returns binary values as views of its input; clients decode
+      // straight from a read buffer they reuse, so decode from a copy.
+      return msgpackDecoder.decode(payload.slice());
     case CodecTag.RAW:
       return payload.slice();
     case CodecTag.JSON:

@@ -196,7 +196,7 @@ export class ServerConnection {
           return;
         }
         case FrameType.STATS:
-          return this.#stats(frame.body);
+          return this.#stats(frame.body).catch((error) => this.#reportFrameError(error, 0));
         case FrameType.PING:
           this.queue.control(PONG_FRAME);
           return;
@@ -329,9 +329,14 @@ export class ServerConnection {
       : type === FrameType.SUBMATCH
       ? "SUBMATCH"
       : "UNSUB";
-    const { requestId, items } = decodeListRequest(body, what);
     const { broker, options } = this.#ctx;
+    // A body that does not decode is refused like any bad request, under its id when it has
+    // one, so the stream and the client's pending request both go on.
+    const requestId = body.length >= 4
+      ? new DataView(body.buffer, body.byteOffset).getUint32(0)
+      : 0;
     try {
+      const { items } = decodeListRequest(body, what);
       if (items.length === 0) throw new RequestError(ErrorCode.PROTOCOL, `${what} with no subject`);
       if (type === FrameType.SUB) {
         for (const s of items) this.#checkItem(s, "subject", options.maxSubjectBytes);
