@@ -5,6 +5,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { Broker } from "../broker/broker.ts";
+import { makePatternChecker } from "../broker/pattern_safety.ts";
 import type { SubscriberQueue } from "../broker/subscriber_queue.ts";
 import { ErrorCode } from "../protocol/constants.ts";
 import { ServerConnection, type ServerContext } from "./connection.ts";
@@ -45,7 +46,7 @@ export class EventServer implements AsyncDisposable {
   constructor(listener: Deno.TcpListener, options: ResolvedOptions) {
     this.options = options;
     this.#listener = listener;
-    this.broker = new Broker<SubscriberQueue>();
+    this.broker = new Broker<SubscriberQueue>({ checkPattern: makePatternChecker() });
     const addr = listener.addr;
     this.hostname = addr.hostname;
     this.port = addr.port;

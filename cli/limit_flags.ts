@@ -1,0 +1,33 @@
+/** The `es serve` flags for limits, safety and TLS, kept apart from the core flags. */
+
+import type { EventServerOptions } from "../lib/server/options.ts";
+import { intFlag } from "./usage.ts";
+
+/** Help lines for these flags (inserted in `es serve --help`). */
+export const LIMIT_HELP =
+  `      --max-subject-bytes N    longest subject in UTF-8 bytes (default 1024)
+      --max-pattern-bytes N    longest pattern in UTF-8 bytes (default 1024)
+`;
+
+/** `parseArgs` declarations of these flags. */
+export const LIMIT_OPTIONS = {
+  "max-subject-bytes": { type: "string" },
+  "max-pattern-bytes": { type: "string" },
+} as const;
+
+/** The parsed values of these flags. */
+export type LimitValues = { [K in keyof typeof LIMIT_OPTIONS]?: string | undefined };
+
+/**
+ * Turns the limit flags into server options.
+ *
+ * @throws {UsageError} for a value out of range.
+ */
+export function limitOptions(v: LimitValues): EventServerOptions {
+  const options: EventServerOptions = {};
+  const maxSubjectBytes = intFlag("--max-subject-bytes", v["max-subject-bytes"], 1, 65535);
+  if (maxSubjectBytes !== undefined) options.maxSubjectBytes = maxSubjectBytes;
+  const maxPatternBytes = intFlag("--max-pattern-bytes", v["max-pattern-bytes"], 1, 65535);
+  if (maxPatternBytes !== undefined) options.maxPatternBytes = maxPatternBytes;
+  return options;
+}
