@@ -11,6 +11,9 @@ export const LIMIT_HELP =
 
 /** `parseArgs` declarations of these flags. */
 export const LIMIT_OPTIONS = {
+  "max-connections": { type: "string" },
+  "max-subscriptions": { type: "string" },
+  "slow-consumer-ms": { type: "string" },
   "max-subject-bytes": { type: "string" },
   "max-pattern-bytes": { type: "string" },
 } as const;
@@ -25,6 +28,12 @@ export type LimitValues = { [K in keyof typeof LIMIT_OPTIONS]?: string | undefin
  */
 export function limitOptions(v: LimitValues): EventServerOptions {
   const options: EventServerOptions = {};
+  const maxConnections = intFlag("--max-connections", v["max-connections"], 1);
+  if (maxConnections !== undefined) options.maxConnections = maxConnections;
+  const maxSubscriptions = intFlag("--max-subscriptions", v["max-subscriptions"], 1);
+  if (maxSubscriptions !== undefined) options.maxSubscriptions = maxSubscriptions;
+  const slowConsumerMs = intFlag("--slow-consumer-ms", v["slow-consumer-ms"], 0);
+  if (slowConsumerMs !== undefined) options.slowConsumerMs = slowConsumerMs;
   const maxSubjectBytes = intFlag("--max-subject-bytes", v["max-subject-bytes"], 1, 65535);
   if (maxSubjectBytes !== undefined) options.maxSubjectBytes = maxSubjectBytes;
   const maxPatternBytes = intFlag("--max-pattern-bytes", v["max-pattern-bytes"], 1, 65535);

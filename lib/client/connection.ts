@@ -138,6 +138,10 @@ export class ClientConnection {
       return frames.shift()!;
     };
     const helloFrame = await next();
+    if (helloFrame.type === FrameType.BYE) {
+      const { code, reason } = decodeBye(helloFrame.body);
+      throw new ConnectionClosedError(`${this.uri} refused the connection: ${reason}`, { code });
+    }
     if (helloFrame.type !== FrameType.HELLO) {
       throw new ProtocolError(
         `${this.uri} is not an es server (first frame 0x${helloFrame.type.toString(16)})`,
@@ -366,7 +370,9 @@ export class ClientConnection {
         const { code, reason } = decodeBye(frame.body);
         throw code === ErrorCode.AUTH
           ? new AuthenticationError(reason)
-          : new ConnectionClosedError(`Connection to ${this.uri} closed by the server: ${reason}`);
+          : new ConnectionClosedError(`Connection to ${this.uri} closed by the server: ${reason}`, {
+            code,
+          });
       }
       default:
         return;

@@ -27,6 +27,8 @@ import { FrameParser, type RawFrame } from "../protocol/parser.ts";
 import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts";
 import { checkSubject, utf8Length } from "../protocol/subjects.ts";
 import type { ResolvedOptions } from "./options.ts";
+import { checkSubscriptionLimit, type ReliabilityCounters } from "./limits.ts";
+import { startWatchdog } from "./watchdog.ts";
 import { VERSION } from "../version.ts";
 
 const log = getLogger(["es", "server"]);
@@ -54,6 +56,8 @@ export interface ServerContext {
   ): Promise<Uint8Array>;
   /** Called when the connection ends. */
   connectionClosed(connection: ServerConnection): void;
+  /** Counters of refusals and drops by limits and heartbeats. */
+  reliability?: ReliabilityCounters;
 }
 
 let nextConnectionId = 1;
@@ -114,6 +118,11 @@ export class ServerConnection {
     const handshakeTimer = setTimeout(() => {
       if (!this.#ready) this.#refuse(ErrorCode.PROTOCOL, "Handshake timed out");
     }, HANDSHAKE_TIMEOUT_MS);
+    const stopWatchdog = startWatchdog(this, {
+      heartbeatMs: options.heartbeatMs,
+      slowConsumerMs: options.slowConsumerMs,
+      counters: this.#ctx.reliability,
+    });
     try {
       await this.#readLoop();
     } catch (error) {
@@ -128,8 +137,14 @@ export class ServerConnection {
       }
     } finally {
       clearTimeout(handshakeTimer);
+      stopWatchdog();
       this.#cleanup();
     }
+  }
+
+  /** True once the handshake is done. */
+  get ready(): boolean {
+    return this.#ready;
   }
 
   /** Ends the connection, telling the client why when a code is given. */
@@ -314,10 +329,24 @@ export class ServerConnection {
       if (items.length === 0) throw new RequestError(ErrorCode.PROTOCOL, `${what} with no subject`);
       if (type === FrameType.SUB) {
         for (const s of items) this.#checkItem(s, "subject", options.maxSubjectBytes);
+        checkSubscriptionLimit(
+          this.subjects,
+          this.patterns,
+          items,
+          options.maxSubscriptions,
+          this.#ctx.reliability,
+        );
         broker.index.subscribe(this.queue, items);
         for (const s of items) this.subjects.add(s);
       } else if (type === FrameType.SUBMATCH) {
         for (const p of items) this.#checkItem(p, "pattern", options.maxPatternBytes);
+        checkSubscriptionLimit(
+          this.patterns,
+          this.subjects,
+          items,
+          options.maxSubscriptions,
+          this.#ctx.reliability,
+        );
         try {
           broker.index.subscribeMatch(this.queue, items);
         } catch (error) {

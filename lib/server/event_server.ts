@@ -9,6 +9,7 @@ import { makePatternChecker } from "../broker/pattern_safety.ts";
 import type { SubscriberQueue } from "../broker/subscriber_queue.ts";
 import { ErrorCode } from "../protocol/constants.ts";
 import { ServerConnection, type ServerContext } from "./connection.ts";
+import { refuseConnection, ReliabilityCounters } from "./limits.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
 import { VERSION } from "../version.ts";
@@ -34,6 +35,8 @@ export class EventServer implements AsyncDisposable {
   nsURI: string | undefined;
   /** Hooks run by `close()` before the listener stops (HTTP side, name registration). */
   readonly onClose: (() => Promise<void> | void)[] = [];
+  /** What limits and heartbeats refused or dropped. */
+  readonly reliability = new ReliabilityCounters();
 
   #listener: Deno.TcpListener;
   #sampler = new RateSampler();
@@ -57,6 +60,7 @@ export class EventServer implements AsyncDisposable {
       options,
       broker: this.broker,
       stats: () => this.stats(),
+      reliability: this.reliability,
       connectionClosed: (c) => {
         this.connections.delete(c);
         this.#retired.delivered += c.queue.delivered;
@@ -94,6 +98,15 @@ export class EventServer implements AsyncDisposable {
       } catch { /* already closed */ }
       return;
     }
+    if (this.connections.size >= this.options.maxConnections) {
+      this.reliability.refusedConnections++;
+      log.warn("Refused {remote}: {max} connections already", {
+        remote,
+        max: this.options.maxConnections,
+      });
+      void refuseConnection(transport, this.options.maxConnections);
+      return;
+    }
     if ("setNoDelay" in transport) (transport as Deno.TcpConn).setNoDelay(true);
     const connection = new ServerConnection(transport, this.#context, remote);
     this.connections.add(connection);
@@ -122,6 +135,7 @@ export class EventServer implements AsyncDisposable {
     );
     stats.totals.delivered += this.#retired.delivered;
     stats.totals.dropped += this.#retired.dropped;
+    stats.reliability = this.reliability.toJSON();
     return stats;
   }
 
