@@ -16,6 +16,7 @@ import {
   encodeListRequest,
   encodePub,
   encodeRequest,
+  PING_FRAME,
   PONG_FRAME,
   utf8,
   type WireEvent,
@@ -28,6 +29,7 @@ import { AuthenticationError, ConnectionClosedError, EsError, ProtocolError } fr
 import { parseEndpoint } from "./options.ts";
 import { openTransport } from "./transport.ts";
 import { VERSION } from "../version.ts";
+import { startHeartbeat } from "./heartbeat.ts";
 
 /** Bytes waiting to be written past which `publish()` waits. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -76,6 +78,9 @@ export class ClientConnection {
   #closed: PromiseWithResolvers<Error | undefined> = Promise.withResolvers();
   #subjectCache = new Map<string, Uint8Array>();
   #parser = new FrameParser();
+  #lastReceived = Date.now();
+  #readPaused = false;
+  #stopHeartbeat: () => void = () => {};
 
   private constructor(transport: Transport, uri: string) {
     this.#transport = transport;
@@ -106,6 +111,18 @@ export class ClientConnection {
       clearTimeout(timer);
     }
     void connection.#readLoop();
+    connection.#stopHeartbeat = startHeartbeat({
+      lastReceived: () => connection.#lastReceived,
+      paused: () => connection.#readPaused,
+      ping: () => void connection.send(PING_FRAME),
+      timedOut: (silentMs) =>
+        connection.#end(
+          new ConnectionClosedError(
+            `Connection to ${uri} lost: no heartbeat from the server for ${silentMs} ms`,
+            { code: ErrorCode.TIMEOUT },
+          ),
+        ),
+    }, connection.heartbeatMs);
     return connection;
   }
 
@@ -320,9 +337,13 @@ export class ClientConnection {
       while (!this.#closedError) {
         const n = await this.#transport.read(buffer);
         if (n === null) break;
+        this.#lastReceived = Date.now();
         for (const frame of this.#parser.push(buffer.subarray(0, n))) {
           const wait = this.#dispatch(frame);
-          if (wait !== undefined) await wait;
+          if (wait === undefined) continue;
+          this.#readPaused = true;
+          await wait;
+          this.#readPaused = false;
         }
       }
       this.#end(new ConnectionClosedError(`Connection to ${this.uri} closed by the server`));
@@ -384,6 +405,7 @@ export class ClientConnection {
   #end(error: Error, byUser = false): void {
     if (this.#closedError) return;
     this.#closedError = error;
+    this.#stopHeartbeat();
     closeQuietly(this.#transport);
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
