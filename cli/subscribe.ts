@@ -66,6 +66,14 @@ export async function subscribe(args: string[]): Promise<number> {
   }
   const count = intFlag("--count", values.count, 1) ?? Infinity;
   const subscriber = new PrintingSubscriber(clientOptions(values), values.json ?? false, count);
+  subscriber.addEventListener("disconnect", (e) => {
+    console.error(
+      `Disconnected: ${e.detail.error.message}${e.detail.willReconnect ? "; reconnecting" : ""}`,
+    );
+  });
+  subscriber.addEventListener("reconnect", (e) => {
+    console.error(`Reconnected to ${e.detail.uri} after ${e.detail.downMs} ms`);
+  });
   const stop = () => subscriber.abort();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);

@@ -21,7 +21,7 @@ Deno.test("the server pings a quiet peer and drops it with BYE TIMEOUT after two
 
 Deno.test("the client drops a silent server after two intervals with a TIMEOUT ConnectionClosedError", async () => {
   await using fake = new SilentServer(100);
-  const client = await connect({ esURI: fake.uri });
+  const client = await connect({ esURI: fake.uri, reconnect: false });
   const started = Date.now();
   await assertRejects(() => client.flush(), (e: unknown) => {
     assert(e instanceof ConnectionClosedError, String(e));

@@ -51,7 +51,7 @@ async function flood(
 
 Deno.test("block mode with slowConsumerMs drops a frozen subscriber with BYE SLOW_CONSUMER and frees publishers", async () => {
   await using server = await startTestServer({ queueSize: 4, slowConsumerMs: 200 });
-  await using frozen = await connect({ esURI: server.uri });
+  await using frozen = await connect({ esURI: server.uri, reconnect: false });
   // A subscription nobody reads, with a one-event buffer: the client stops reading the socket.
   const stuck = await frozen.subscribe("big", { bufferSize: 1 });
   await using publisher = await connect({ esURI: server.uri });

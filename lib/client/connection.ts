@@ -131,6 +131,11 @@ export class ClientConnection {
     return this.#closed.promise;
   }
 
+  /** Why the connection ended, once it has. */
+  get closedReason(): Error | undefined {
+    return this.#closedError;
+  }
+
   get isClosed(): boolean {
     return this.#closedError !== undefined;
   }
@@ -276,6 +281,16 @@ export class ClientConnection {
    * @throws {RangeError} for a frame over the server's limit.
    */
   publish(subjects: string | readonly string[], message: unknown): Promise<void> | undefined {
+    return this.send(this.encodePublish(subjects, message));
+  }
+
+  /**
+   * Encodes one publish without sending it (checks as `publish()` does).
+   *
+   * @throws {TypeError} for a message the codec cannot carry, or bad subjects.
+   * @throws {RangeError} for a frame over the server's limit.
+   */
+  encodePublish(subjects: string | readonly string[], message: unknown): Uint8Array {
     const list = typeof subjects === "string"
       ? [this.#subjectBytes(subjects)]
       : toList(subjects).map((s) => this.#subjectBytes(s));
@@ -288,7 +303,7 @@ export class ClientConnection {
         } bytes, over the server's limit of ${this.maxFrameBytes}`,
       );
     }
-    return this.send(frame);
+    return frame;
   }
 
   // ---- Requests ----

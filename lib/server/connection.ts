@@ -162,8 +162,10 @@ export class ServerConnection {
   /** Sends a BYE after what is queued, waits briefly for it to leave, then closes. */
   async #sendFinal(code: number, reason: string, drainMs = 1000): Promise<void> {
     if (this.#closed) return;
+    // Control frames jump the queue: let queued events go first (a slow consumer will not take them).
+    if (code !== ErrorCode.SLOW_CONSUMER) await this.queue.drained(drainMs);
     this.queue.control(encodeBye(code, reason));
-    await this.queue.drained(drainMs);
+    await this.queue.drained(250);
     this.close();
   }
 
