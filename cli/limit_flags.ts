@@ -1,12 +1,15 @@
 /** The `es serve` flags for limits, safety and TLS, kept apart from the core flags. */
 
 import type { EventServerOptions } from "../lib/server/options.ts";
-import { intFlag } from "./usage.ts";
+import { readTlsFiles } from "../lib/server/tls.ts";
+import { intFlag, UsageError } from "./usage.ts";
 
 /** Help lines for these flags (inserted in `es serve --help`). */
 export const LIMIT_HELP =
   `      --max-subject-bytes N    longest subject in UTF-8 bytes (default 1024)
       --max-pattern-bytes N    longest pattern in UTF-8 bytes (default 1024)
+      --tls-cert PATH          PEM certificate chain: serve es+tls:// (needs --tls-key)
+      --tls-key PATH           PEM private key of --tls-cert
 `;
 
 /** `parseArgs` declarations of these flags. */
@@ -16,6 +19,8 @@ export const LIMIT_OPTIONS = {
   "slow-consumer-ms": { type: "string" },
   "max-subject-bytes": { type: "string" },
   "max-pattern-bytes": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
 } as const;
 
 /** The parsed values of these flags. */
@@ -38,5 +43,20 @@ export function limitOptions(v: LimitValues): EventServerOptions {
   if (maxSubjectBytes !== undefined) options.maxSubjectBytes = maxSubjectBytes;
   const maxPatternBytes = intFlag("--max-pattern-bytes", v["max-pattern-bytes"], 1, 65535);
   if (maxPatternBytes !== undefined) options.maxPatternBytes = maxPatternBytes;
+  const cert = v["tls-cert"];
+  const key = v["tls-key"];
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key must be given together");
+  }
+  if (cert !== undefined && key !== undefined) {
+    let tls;
+    try {
+      tls = readTlsFiles(cert, key);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    options.tlsCert = tls.cert;
+    options.tlsKey = tls.key;
+  }
   return options;
 }

@@ -121,7 +121,9 @@ export async function serve(args: string[]): Promise<number> {
   if (server.nsURI) console.log(`NS= ${server.nsURI}`);
   if (server.httpPort !== undefined) {
     console.log(
-      `HTTP= http://${server.uri.slice("es://".length).replace(/:\d+$/, "")}:${server.httpPort}/`,
+      `HTTP= http://${
+        server.uri.replace(/^[a-z+]+:\/\//, "").replace(/:\d+$/, "")
+      }:${server.httpPort}/`,
     );
   }
   const o = server.options;

@@ -147,10 +147,15 @@ export class ClientConnection {
     const frames: RawFrame[] = [];
     const next = async (): Promise<RawFrame> => {
       while (frames.length === 0) {
-        const n = await this.#transport.read(buffer).catch(() => null);
+        let failure: Error | undefined;
+        const n = await this.#transport.read(buffer).catch((e: Error) => (failure = e, null));
         if (n === null) {
+          // A TLS failure (untrusted certificate, …) shows up here, on the first read.
           throw new ConnectionClosedError(
-            `Cannot connect to ${this.uri}: the server closed the connection during the handshake`,
+            `Cannot connect to ${this.uri}: ${
+              failure?.message ?? "the server closed the connection during the handshake"
+            }`,
+            { cause: failure },
           );
         }
         for (const f of this.#parser.push(buffer.subarray(0, n))) {

@@ -10,6 +10,7 @@ import type { SubscriberQueue } from "../broker/subscriber_queue.ts";
 import { ErrorCode } from "../protocol/constants.ts";
 import { ServerConnection, type ServerContext } from "./connection.ts";
 import { refuseConnection, ReliabilityCounters } from "./limits.ts";
+import { listenMaybeTls, type ServerListener, uriScheme } from "./tls.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
 import { VERSION } from "../version.ts";
@@ -38,7 +39,7 @@ export class EventServer implements AsyncDisposable {
   /** What limits and heartbeats refused or dropped. */
   readonly reliability = new ReliabilityCounters();
 
-  #listener: Deno.TcpListener;
+  #listener: ServerListener;
   #sampler = new RateSampler();
   #sampleTimer: ReturnType<typeof setInterval>;
   #retired = { delivered: 0, dropped: 0 };
@@ -46,14 +47,14 @@ export class EventServer implements AsyncDisposable {
   #acceptLoop: Promise<void>;
   #context: ServerContext;
 
-  constructor(listener: Deno.TcpListener, options: ResolvedOptions) {
+  constructor(listener: ServerListener, options: ResolvedOptions) {
     this.options = options;
     this.#listener = listener;
     this.broker = new Broker<SubscriberQueue>({ checkPattern: makePatternChecker() });
     const addr = listener.addr;
     this.hostname = addr.hostname;
     this.port = addr.port;
-    this.uri = `es://${formatHost(addr.hostname)}:${addr.port}`;
+    this.uri = `${uriScheme("es", options.tls)}://${formatHost(addr.hostname)}:${addr.port}`;
     this.#sampleTimer = setInterval(() => this.#sampler.sample(this.broker), 1000);
     Deno.unrefTimer(this.#sampleTimer);
     this.#context = {
@@ -190,7 +191,7 @@ function formatAddr(addr: Deno.Addr): string {
  */
 export function startEventServer(options: EventServerOptions = {}): Promise<EventServer> {
   const resolved = resolveOptions(options);
-  const listener = Deno.listen({ hostname: resolved.hostname, port: resolved.port });
+  const listener = listenMaybeTls(resolved.hostname, resolved.port, resolved.tls);
   const server = new EventServer(listener, resolved);
   return Promise.resolve(server);
 }
