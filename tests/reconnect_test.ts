@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
 import { startTestServer, waitUntil } from "./_helpers.ts";
 import {
+  AuthenticationError,
   type Client,
   connect,
   ConnectionClosedError,
@@ -229,5 +230,31 @@ Deno.test("without esURI the client finds the server again through the name serv
   } finally {
     await client.close();
     await current.close();
+  }
+});
+
+Deno.test("a wrong passphrase fails the first operation; a reconnect that meets one gives up at once", async () => {
+  let server = await startTestServer({ ident: "right" });
+  await assertRejects(
+    () => connect({ esURI: server.uri, ident: "wrong", reconnect: false }),
+    AuthenticationError,
+  );
+  const attempts: number[] = [];
+  const sub = new Collector({
+    esURI: server.uri,
+    ident: "right",
+    reconnect: { backoff: (n) => (attempts.push(n), 20) },
+  });
+  await sub.subscribe("a");
+  const listening = sub.listen();
+  listening.catch(() => {});
+  await server.close();
+  server = await startTestServer({ port: server.port, ident: "changed" });
+  try {
+    await assertRejects(() => listening, AuthenticationError);
+    assertEquals(attempts.length, 1);
+  } finally {
+    await sub.close();
+    await server.close();
   }
 });
