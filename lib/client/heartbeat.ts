@@ -5,6 +5,9 @@
  * Browser compatible.
  */
 
+/** Longest heartbeat interval honoured (a quarter of the longest timer delay). */
+const MAX_INTERVAL_MS = 2 ** 29;
+
 /** What the heartbeat needs from its connection. */
 export interface HeartbeatHost {
   /** Last time bytes arrived from the server (ms). */
@@ -24,6 +27,8 @@ export interface HeartbeatHost {
  * @returns A function that stops the timer; call it when the connection ends.
  */
 export function startHeartbeat(host: HeartbeatHost, intervalMs: number): () => void {
+  // Timers take at most 2^31-1 ms; an interval that long means "practically never".
+  if (!(intervalMs > 0) || intervalMs > MAX_INTERVAL_MS) return () => {};
   let lastPing = 0;
   let pausedUntil = 0;
   const timer = setInterval(() => {

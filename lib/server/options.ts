@@ -102,7 +102,7 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
       "maxPatternBytes",
       options.maxPatternBytes ?? DEFAULT_MAX_PATTERN_BYTES,
     ),
-    heartbeatMs: positiveInt("heartbeatMs", options.heartbeatMs ?? 30_000),
+    heartbeatMs: Math.min(positiveInt("heartbeatMs", options.heartbeatMs ?? 30_000), 2 ** 29),
     ...resolveReliability(options),
   };
 }
