@@ -85,3 +85,19 @@ Deno.test("es serve takes --max-subject-bytes and --max-pattern-bytes", () => {
   assertEquals(options?.maxPatternBytes, 300);
   assertThrows(() => serveOptions(["--max-pattern-bytes", "0"]), /--max-pattern-bytes/);
 });
+
+Deno.test("a new pattern is checked off the server's thread: other clients are served meanwhile", async () => {
+  await using server = await startTestServer();
+  await using subscriber = await connect({ esURI: server.uri });
+  await using other = await connect({ esURI: server.uri });
+  await other.flush();
+  const order: string[] = [];
+  // A pattern whose check takes a while (and the checker's first run warms it up).
+  const subscribed = subscriber.subscribeMatch("^[a-z0-9_.-]+@[a-z]+\\.(com|org|net)$")
+    .then(() => order.push("subscribed"));
+  await new Promise((r) => setTimeout(r, 20)); // Let the SUBMATCH reach the server first.
+  await other.flush();
+  order.push("flushed");
+  await subscribed;
+  assertEquals(order, ["flushed", "subscribed"]);
+});

@@ -1,6 +1,8 @@
 /**
  * Refuses patterns whose backtracking can blow up (nested or overlapping
  * quantifiers), using the recheck ReDoS checker in its pure-JavaScript build.
+ * `PatternSafety` runs the checks on a worker thread (they take from a few to
+ * several hundred milliseconds), so that a new pattern does not stall the server.
  */
 
 import recheckModule from "recheck";
@@ -70,8 +72,13 @@ export function makePatternChecker(options: PatternSafetyOptions = {}): PatternC
   };
 }
 
-/** Returns why `pattern` is refused, or null when it is safe. */
-function judge(pattern: string, maxDegree: number, timeoutMs: number): string | null {
+/**
+ * Returns why `pattern` is refused, or null when it is safe.
+ *
+ * @param maxDegree Highest polynomial degree accepted.
+ * @param timeoutMs Time the checker may take; past it the pattern is refused.
+ */
+export function judge(pattern: string, maxDegree: number, timeoutMs: number): string | null {
   try {
     new RegExp(pattern, "iy");
   } catch {
@@ -102,4 +109,113 @@ function judge(pattern: string, maxDegree: number, timeoutMs: number): string | 
   return `Cannot subscribe to pattern ${quoted}: unsafe regular expression (${
     complexity?.summary ?? "super-linear"
   } backtracking, e.g. from nested or overlapping quantifiers)`;
+}
+
+/** Time a check may take on the worker thread, where it blocks nobody. */
+const WORKER_TIMEOUT_MS = 10_000;
+
+/** Verdicts from the worker: pattern → refusal message or null. */
+interface WorkerReply {
+  id: number;
+  verdict: string | null;
+}
+
+/**
+ * Pattern checks for a server: `prepare()` judges new patterns on a worker
+ * thread, and `check` (the `SubjectIndex` hook) then finds their verdicts
+ * ready. When the worker cannot run, `check` judges in the calling thread
+ * with a shorter time limit.
+ */
+export class PatternSafety {
+  readonly #maxDegree: number;
+  readonly #syncTimeoutMs: number;
+  readonly #cacheSize: number;
+  readonly #verdicts = new Map<string, string | null>();
+  #worker: Worker | undefined;
+  #workerBroken = false;
+  #nextId = 1;
+  #pending = new Map<number, { pattern: string; resolve: () => void }>();
+
+  constructor(options: PatternSafetyOptions = {}) {
+    this.#maxDegree = options.maxDegree ?? 2;
+    this.#syncTimeoutMs = options.timeoutMs ?? 1000;
+    this.#cacheSize = options.cacheSize ?? 4096;
+  }
+
+  /** The `SubjectIndex` hook: throws `UnsafePatternError` for an unsafe pattern. */
+  readonly check: PatternCheck = (pattern: string): void => {
+    let verdict = this.#verdicts.get(pattern);
+    if (verdict === undefined) {
+      verdict = judge(pattern, this.#maxDegree, this.#syncTimeoutMs);
+      this.#remember(pattern, verdict);
+    }
+    if (verdict !== null) throw new UnsafePatternError(verdict);
+  };
+
+  #remember(pattern: string, verdict: string | null): void {
+    if (this.#verdicts.size >= this.#cacheSize) this.#verdicts.clear();
+    this.#verdicts.set(pattern, verdict);
+  }
+
+  /** Judges the patterns not yet judged, off the calling thread when possible. */
+  async prepare(patterns: readonly string[]): Promise<void> {
+    const fresh = patterns.filter((p) => !this.#verdicts.has(p));
+    if (fresh.length === 0 || this.#workerBroken) return;
+    const worker = this.#startWorker();
+    if (!worker) return;
+    await Promise.all(fresh.map((pattern) => {
+      const id = this.#nextId++;
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#pending.set(id, { pattern, resolve });
+      worker.postMessage({
+        id,
+        pattern,
+        maxDegree: this.#maxDegree,
+        timeoutMs: WORKER_TIMEOUT_MS,
+      });
+      return promise;
+    }));
+  }
+
+  #startWorker(): Worker | undefined {
+    if (this.#worker) return this.#worker;
+    try {
+      const worker = new Worker(new URL("./pattern_worker.ts", import.meta.url), {
+        type: "module",
+      });
+      worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+        const entry = this.#pending.get(e.data.id);
+        if (!entry) return;
+        this.#pending.delete(e.data.id);
+        this.#remember(entry.pattern, e.data.verdict);
+        entry.resolve();
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        this.#breakWorker();
+      };
+      this.#worker = worker;
+      return worker;
+    } catch {
+      this.#breakWorker();
+      return undefined;
+    }
+  }
+
+  /** The worker failed: release everyone waiting; `check` will judge in-thread. */
+  #breakWorker(): void {
+    this.#workerBroken = true;
+    this.#worker?.terminate();
+    this.#worker = undefined;
+    for (const { resolve } of this.#pending.values()) resolve();
+    this.#pending.clear();
+  }
+
+  /** Stops the worker thread. */
+  close(): void {
+    this.#worker?.terminate();
+    this.#worker = undefined;
+    for (const { resolve } of this.#pending.values()) resolve();
+    this.#pending.clear();
+  }
 }

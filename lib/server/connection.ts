@@ -58,6 +58,8 @@ export interface ServerContext {
   connectionClosed(connection: ServerConnection): void;
   /** Counters of refusals and drops by limits and heartbeats. */
   reliability?: ReliabilityCounters;
+  /** Judges new patterns off the main thread before the index checks them. */
+  patternSafety?: { prepare(patterns: readonly string[]): Promise<void> };
 }
 
 let nextConnectionId = 1;
@@ -349,6 +351,7 @@ export class ServerConnection {
           options.maxSubscriptions,
           this.#ctx.reliability,
         );
+        await this.#ctx.patternSafety?.prepare(items);
         try {
           broker.index.subscribeMatch(this.queue, items);
         } catch (error) {

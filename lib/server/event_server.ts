@@ -5,7 +5,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { Broker } from "../broker/broker.ts";
-import { makePatternChecker } from "../broker/pattern_safety.ts";
+import { PatternSafety } from "../broker/pattern_safety.ts";
 import type { SubscriberQueue } from "../broker/subscriber_queue.ts";
 import { ErrorCode } from "../protocol/constants.ts";
 import { ServerConnection, type ServerContext } from "./connection.ts";
@@ -38,6 +38,8 @@ export class EventServer implements AsyncDisposable {
   readonly onClose: (() => Promise<void> | void)[] = [];
   /** What limits and heartbeats refused or dropped. */
   readonly reliability = new ReliabilityCounters();
+  /** Pattern safety checks (on a worker thread). */
+  readonly patternSafety = new PatternSafety();
 
   #listener: ServerListener;
   #sampler = new RateSampler();
@@ -50,7 +52,7 @@ export class EventServer implements AsyncDisposable {
   constructor(listener: ServerListener, options: ResolvedOptions) {
     this.options = options;
     this.#listener = listener;
-    this.broker = new Broker<SubscriberQueue>({ checkPattern: makePatternChecker() });
+    this.broker = new Broker<SubscriberQueue>({ checkPattern: this.patternSafety.check });
     const addr = listener.addr;
     this.hostname = addr.hostname;
     this.port = addr.port;
@@ -62,6 +64,7 @@ export class EventServer implements AsyncDisposable {
       broker: this.broker,
       stats: () => this.stats(),
       reliability: this.reliability,
+      patternSafety: this.patternSafety,
       connectionClosed: (c) => {
         this.connections.delete(c);
         this.#retired.delivered += c.queue.delivered;
@@ -165,6 +168,7 @@ export class EventServer implements AsyncDisposable {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const c of this.connections) c.close();
+    this.patternSafety.close();
     await this.#acceptLoop;
   }
 
