@@ -85,3 +85,36 @@ Deno.test("kill -9 of es serve, restart on the same port: subscribers resume wit
     await server.status();
   }
 });
+
+Deno.test("a frozen es serve (SIGSTOP) is detected by heartbeat; after SIGCONT the client is back", async () => {
+  const server = await spawnServe(["-N", "--no-http", "--heartbeat-ms", "200"]);
+  const client = await connect({
+    esURI: server.uri,
+    connectTimeoutMs: 2000,
+    reconnect: { backoff: () => 100, maxAttempts: 100 },
+  });
+  const status: Status[] = [];
+  void (async () => {
+    for await (const s of client.status()) status.push(s);
+  })();
+  try {
+    const sub = await client.subscribe("thaw");
+    server.kill("SIGSTOP");
+    await waitUntil(() => status.some((s) => s.type === "disconnect"), 5000, "heartbeat timeout");
+    const lost = status.find((s) => s.type === "disconnect");
+    assert(lost?.type === "disconnect");
+    assertEquals((lost.error as { code?: number }).code, 11); // TIMEOUT
+    server.kill("SIGCONT");
+    await waitUntil(() => status.some((s) => s.type === "reconnect"), 15_000, "reconnect");
+    await client.publish("thaw", "warm again");
+    for await (const event of sub) {
+      assertEquals(event.msg, "warm again");
+      break;
+    }
+  } finally {
+    server.kill("SIGCONT");
+    await client.close();
+    server.kill("SIGKILL");
+    await server.status();
+  }
+});
