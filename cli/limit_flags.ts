@@ -5,12 +5,16 @@ import { readTlsFiles } from "../lib/server/tls.ts";
 import { intFlag, UsageError } from "./usage.ts";
 
 /** Help lines for these flags (inserted in `es serve --help`). */
-export const LIMIT_HELP =
-  `      --max-subject-bytes N    longest subject in UTF-8 bytes (default 1024)
-      --max-pattern-bytes N    longest pattern in UTF-8 bytes (default 1024)
-      --tls-cert PATH          PEM certificate chain: serve es+tls:// (needs --tls-key)
-      --tls-key PATH           PEM private key of --tls-cert
-`;
+export const LIMIT_HELP = [
+  "      --max-connections N  most client connections; more are refused (default 65536)",
+  "      --max-subscriptions N  most subscriptions per connection (default 100000)",
+  "      --max-subject-bytes N  longest subject in UTF-8 bytes (default 1024)",
+  "      --max-pattern-bytes N  longest pattern in UTF-8 bytes (default 1024)",
+  "      --slow-consumer-ms MS  block mode: drop a subscriber whose queue stays full",
+  "                           this long (default 0 = never, as the original)",
+  "      --tls-cert PATH      PEM certificate chain: serve es+tls:// (with --tls-key)",
+  "      --tls-key PATH       PEM private key of --tls-cert",
+].join("\n") + "\n";
 
 /** `parseArgs` declarations of these flags. */
 export const LIMIT_OPTIONS = {

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "./_assert.ts";
-import { delay, startTestServer, waitUntil } from "./_helpers.ts";
+import { delay, runEs, startTestServer, waitUntil } from "./_helpers.ts";
 import { connect, ConnectionClosedError, ProtocolError } from "../lib/client/mod.ts";
 import { ErrorCode } from "../lib/protocol/constants.ts";
 import { serveOptions } from "../cli/serve.ts";
@@ -95,4 +95,16 @@ Deno.test("es serve takes --max-connections, --max-subscriptions and --slow-cons
   assertEquals(options?.slowConsumerMs, 3000);
   assertThrows(() => serveOptions(["--max-connections", "0"]), /--max-connections/);
   assertThrows(() => serveOptions(["--slow-consumer-ms", "soon"]), /--slow-consumer-ms/);
+});
+
+Deno.test("es serve --help lists the limit, slow-consumer and TLS flags; client commands list --ca-cert", async () => {
+  const serve = await runEs(["serve", "--help"]);
+  assertEquals(serve.code, 0);
+  for (
+    const flag of ["--max-connections", "--max-subscriptions", "--slow-consumer-ms", "--tls-cert"]
+  ) {
+    assertMatch(serve.stdout, new RegExp(flag));
+  }
+  const publish = await runEs(["publish", "--help"]);
+  assertMatch(publish.stdout, /--ca-cert PATH/);
 });
