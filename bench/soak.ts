@@ -159,12 +159,32 @@ while (running()) {
   await sample();
 }
 await Promise.all([...pubLoops, churn]);
+
+// Loss check for the well-behaved subscribers: once they have caught up, what the
+// server delivered to their connections must equal what their event() handled.
+const handled = () => subs.reduce((a, s) => a + s.count, 0);
+const deliveredToNormal = async () => {
+  const s = await fetchStats({ esURI: uri, reconnect: false });
+  return s.subscribers
+    .filter((c) => !(c.patterns.length === 1 && c.patterns[0] === "^soak\\."))
+    .reduce((a, c) => a + c.delivered, 0);
+};
+let server = await deliveredToNormal();
+const catchUpDeadline = Date.now() + 60_000;
+while (handled() !== server && Date.now() < catchUpDeadline) {
+  await new Promise((r) => setTimeout(r, 500));
+  server = await deliveredToNormal();
+}
+console.log(
+  `\nwell-behaved subscribers after catching up: server delivered ${server}, handled ${handled()}, ` +
+    `difference ${server - handled()}`,
+);
 for (const s of [...subs, slow]) await s.close();
 await Promise.all(listens);
 child.kill("SIGTERM");
 const status = await child.status;
 console.log(
-  `\nclient side: ${published} publishes (${publishErrors} errors), ${churned} churn clients, ` +
+  `client side: ${published} publishes (${publishErrors} errors), ${churned} churn clients, ` +
     `subscribers counted ${subs.reduce((a, s) => a + s.count, 0)} events (+${slow.count} slow)`,
 );
 console.log(`es serve exit code after SIGTERM: ${status.code}`);
