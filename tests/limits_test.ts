@@ -108,3 +108,17 @@ Deno.test("es serve --help lists the limit, slow-consumer and TLS flags; client 
   const publish = await runEs(["publish", "--help"]);
   assertMatch(publish.stdout, /--ca-cert PATH/);
 });
+
+Deno.test("drop mode: a frozen subscriber loses its own events (counted) and holds no publisher", async () => {
+  await using server = await startTestServer({ queueSize: 4, blockQueue: false });
+  await using frozen = await connect({ esURI: server.uri, reconnect: false });
+  await frozen.subscribe("big", { bufferSize: 1 });
+  await using publisher = await connect({ esURI: server.uri });
+  await flood(publisher, 400);
+  await publisher.flush(); // Never held: drop mode.
+  const stats = await server.stats();
+  const frozenStats = stats.subscribers.find((s) => s.subjects.includes("big"));
+  assert(frozenStats && frozenStats.dropped > 0, "the frozen subscriber's events are dropped");
+  assertEquals(stats.totals.dropped, frozenStats.dropped);
+  assertEquals(stats.reliability?.slowConsumers, 0);
+});
