@@ -1,11 +1,16 @@
 /** Client flags shared by `publish`, `subscribe` and `stats`: where the server is, and the passphrase. */
 
-import type { ClientOptions } from "../lib/client/options.ts";
-import { uriFlag } from "./usage.ts";
+import { type ClientOptions, readEnv } from "../lib/client/options.ts";
+import { uriFlag, UsageError } from "./usage.ts";
 
-/** Turns `--es`, `--ns` and `-i` into client options. */
+/** Turns `--es`, `--ns`, `-i` and `--ca-cert` (else env `ES_CA_CERT`) into client options. */
 export function clientOptions(
-  values: { es?: string | undefined; ns?: string | undefined; ident?: string | undefined },
+  values: {
+    es?: string | undefined;
+    ns?: string | undefined;
+    ident?: string | undefined;
+    "ca-cert"?: string | undefined;
+  },
 ): ClientOptions {
   const options: ClientOptions = {};
   const es = uriFlag("--es", values.es, "es");
@@ -13,6 +18,16 @@ export function clientOptions(
   if (es !== undefined) options.esURI = es;
   if (ns !== undefined) options.nsURI = ns;
   if (values.ident !== undefined) options.ident = values.ident;
+  const caCert = values["ca-cert"] ?? readEnv("ES_CA_CERT");
+  if (caCert !== undefined) {
+    try {
+      options.caCerts = [Deno.readTextFileSync(caCert)];
+    } catch (error) {
+      throw new UsageError(
+        `Cannot read the CA certificate ${JSON.stringify(caCert)}: ${(error as Error).message}`,
+      );
+    }
+  }
   return options;
 }
 

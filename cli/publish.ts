@@ -16,6 +16,7 @@ Options:
       --es URI             event server (es://HOST:PORT); else found by name
       --ns URI             name server (ns://HOST:PORT, env ES_NS)
   -i, --ident PASSPHRASE   passphrase (env ES_IDENT)
+      --ca-cert PATH       PEM CA certificate to trust for es+tls:// (env ES_CA_CERT)
   -h, --help               show this help
 `;
 

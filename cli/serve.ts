@@ -7,6 +7,7 @@ import { VERSION } from "../lib/version.ts";
 import { setupLogging } from "./logging.ts";
 import { intFlag, parse, portFlag, printHelp, uriFlag, UsageError } from "./usage.ts";
 import { readEnv } from "../lib/client/options.ts";
+import { LIMIT_HELP, LIMIT_OPTIONS, limitOptions } from "./limit_flags.ts";
 
 const HELP = `
 Usage: es [serve] [options]
@@ -29,7 +30,7 @@ Options:
       --no-http            no HTTP side
       --heartbeat-ms MS    heartbeat interval (default 30000)
       --max-frame-bytes N  largest frame accepted (default 1048576)
-      --log-level LEVEL    trace, debug, info, warning, error (default info)
+${LIMIT_HELP}      --log-level LEVEL    trace, debug, info, warning, error (default info)
       --log-format FORMAT  text or json (default text)
   -h, --help               show this help
 `;
@@ -50,6 +51,7 @@ const OPTIONS = {
   "no-http": { type: "boolean" },
   "heartbeat-ms": { type: "string" },
   "max-frame-bytes": { type: "string" },
+  ...LIMIT_OPTIONS,
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -103,6 +105,7 @@ export function serveOptions(args: string[]): EventServerOptions | undefined {
   if (heartbeatMs !== undefined) options.heartbeatMs = heartbeatMs;
   const maxFrameBytes = intFlag("--max-frame-bytes", v["max-frame-bytes"], 1024, 64 * 1024 * 1024);
   if (maxFrameBytes !== undefined) options.maxFrameBytes = maxFrameBytes;
+  Object.assign(options, limitOptions(v));
   return options;
 }
 
@@ -123,7 +126,9 @@ export async function serve(args: string[]): Promise<number> {
   if (server.nsURI) console.log(`NS= ${server.nsURI}`);
   if (server.httpPort !== undefined) {
     console.log(
-      `HTTP= http://${server.uri.slice("es://".length).replace(/:\d+$/, "")}:${server.httpPort}/`,
+      `HTTP= http://${
+        server.uri.replace(/^[a-z+]+:\/\//, "").replace(/:\d+$/, "")
+      }:${server.httpPort}/`,
     );
   }
   const o = server.options;

@@ -21,6 +21,7 @@ Options:
       --es URI             event server (es://HOST:PORT); else found by name
       --ns URI             name server (ns://HOST:PORT, env ES_NS)
   -i, --ident PASSPHRASE   passphrase (env ES_IDENT)
+      --ca-cert PATH       PEM CA certificate to trust for es+tls:// (env ES_CA_CERT)
   -h, --help               show this help
 `;
 
@@ -66,6 +67,14 @@ export async function subscribe(args: string[]): Promise<number> {
   }
   const count = intFlag("--count", values.count, 1) ?? Infinity;
   const subscriber = new PrintingSubscriber(clientOptions(values), values.json ?? false, count);
+  subscriber.addEventListener("disconnect", (e) => {
+    console.error(
+      `Disconnected: ${e.detail.error.message}${e.detail.willReconnect ? "; reconnecting" : ""}`,
+    );
+  });
+  subscriber.addEventListener("reconnect", (e) => {
+    console.error(`Reconnected to ${e.detail.uri} after ${e.detail.downMs} ms`);
+  });
   const stop = () => subscriber.abort();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);

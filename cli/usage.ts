@@ -21,6 +21,7 @@ export const CLIENT_OPTIONS = {
   es: { type: "string" },
   ns: { type: "string" },
   ident: { type: "string", short: "i" },
+  "ca-cert": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;
 

@@ -214,8 +214,8 @@ Deno.test("A connection failure surfaces from the first operation as ConnectionC
 
 Deno.test("A server that goes away makes the next operations fail with ConnectionClosedError", async () => {
   const server = await startTestServer();
-  const pub = new Publisher({ esURI: server.uri });
-  const sub = new CollectingSubscriber({ esURI: server.uri });
+  const pub = new Publisher({ esURI: server.uri, reconnect: false });
+  const sub = new CollectingSubscriber({ esURI: server.uri, reconnect: false });
   await sub.subscribe("x");
   await pub.flush();
   sub.start();

@@ -195,7 +195,7 @@ Deno.test("httpPort false turns HTTP off; close() stops HTTP even with a WebSock
 
   const server = await startTestServer({ httpPort: 0 });
   const base = `http://127.0.0.1:${server.httpPort}`;
-  const client = await connect({ esURI: `ws://127.0.0.1:${server.httpPort}` });
+  const client = await connect({ esURI: `ws://127.0.0.1:${server.httpPort}`, reconnect: false });
   const sub = await client.subscribe("bye");
   const ended = (async () => {
     for await (const _ of sub) { /* nothing is published */ }

@@ -154,7 +154,7 @@ Deno.test("Threading on keeps at most maxConcurrent event() calls running", asyn
 
 Deno.test("A listening Subscriber's listen() rejects with ConnectionClosedError when the server stops", async () => {
   const server = await startTestServer();
-  const sub = new CollectingSubscriber({ esURI: server.uri });
+  const sub = new CollectingSubscriber({ esURI: server.uri, reconnect: false });
   await sub.subscribe("x");
   // Observe the outcome at once: listen() may end before server.close() returns.
   const listening = listenBounded(sub).then(() => undefined, (error: unknown) => error);
@@ -182,7 +182,7 @@ Deno.test("connect(): closing the client ends every for-await loop", async () =>
 
 Deno.test("connect(): a stopped server ends for-await loops with ConnectionClosedError", async () => {
   const server = await startTestServer();
-  const client = await connect({ esURI: server.uri });
+  const client = await connect({ esURI: server.uri, reconnect: false });
   const sub = await client.subscribe("x");
   const loop = (async () => {
     for await (const _ of sub) { /* nothing is published */ }
@@ -220,7 +220,7 @@ Deno.test("publish() refuses bad subjects before sending anything", async () => 
 
 Deno.test("Events received before the server stopped are still delivered, then listen() rejects", async () => {
   const server = await startTestServer();
-  const sub = new CollectingSubscriber({ esURI: server.uri, threading: false });
+  const sub = new CollectingSubscriber({ esURI: server.uri, threading: false, reconnect: false });
   await sub.subscribe("last");
   const pub = new Publisher({ esURI: server.uri });
   for (let i = 0; i < 100; i++) await pub.publish("last", i);

@@ -11,6 +11,7 @@ import type { ClientConnection } from "./connection.ts";
 import { type Event, toEvent } from "./event.ts";
 import { LazyConnection } from "./lazy_connection.ts";
 import type { ClientOptions } from "./options.ts";
+import type { Status, StatusEvent, StatusType } from "./status.ts";
 import { VERSION } from "../version.ts";
 
 const log = getLogger(["es", "client"]);
@@ -101,7 +102,27 @@ export class Client implements AsyncDisposable {
 
   /** @internal Use `connect()`. */
   constructor(options: ClientOptions) {
-    this.#link = new LazyConnection(options, `es-client/${VERSION}`, (c) => this.#wire(c));
+    this.#link = new LazyConnection(options, `es-client/${VERSION}`, {
+      setup: (c) => this.#wire(c),
+      restore: (c) => this.#restore(c),
+      lost: (error) => {
+        this.#asyncError ??= error;
+        for (const sub of this.#subscriptions) sub.end(error);
+      },
+    });
+  }
+
+  async #restore(connection: ClientConnection): Promise<void> {
+    const exact = new Map<string, string>();
+    const patterns = new Set<string>();
+    for (const sub of this.#subscriptions) {
+      for (const item of sub.items) {
+        if (sub.isPattern) patterns.add(item);
+        else exact.set(subjectKey(item), item);
+      }
+    }
+    if (exact.size > 0) await connection.listRequest(FrameType.SUB, [...exact.values()]);
+    if (patterns.size > 0) await connection.listRequest(FrameType.SUBMATCH, [...patterns]);
   }
 
   /** @internal Opens the connection. */
@@ -133,24 +154,42 @@ export class Client implements AsyncDisposable {
     };
     connection.onError = (error) => {
       this.#asyncError ??= error;
-      if (connection.isClosed) { for (const sub of this.#subscriptions) sub.end(error); }
     };
   }
 
   /** Publishes `message` on each subject. See `Publisher.publish()`. */
-  async publish(subjects: string | readonly string[], message: unknown): Promise<void> {
-    const connection = await this.#link.get();
-    const wait = connection.publish(subjects, message);
-    if (wait !== undefined) await wait;
+  publish(subjects: string | readonly string[], message: unknown): Promise<void> {
+    return this.#link.publish(subjects, message);
   }
 
-  /** Resolves once the server has processed everything sent before it. */
+  /** Resolves once the server has processed everything sent before it. See `Publisher.flush()`. */
   async flush(): Promise<void> {
-    const connection = await this.#link.get();
-    await connection.flush();
+    await this.#link.flush();
     const error = this.#asyncError;
     this.#asyncError = undefined;
     if (error) throw error;
+  }
+
+  /** Status changes (disconnect, reconnect, error) from now on, until `close()`. */
+  status(signal?: AbortSignal): AsyncIterableIterator<Status> {
+    return this.#link.statusHub.iterate(signal);
+  }
+
+  /** Listens for one type of status change; `event.detail` is the `Status`. */
+  addEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+    options?: AddEventListenerOptions,
+  ): void {
+    this.#link.statusHub.addEventListener(type, listener, options);
+  }
+
+  /** Stops listening. */
+  removeEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+  ): void {
+    this.#link.statusHub.removeEventListener(type, listener);
   }
 
   /** Subscribes to exact subjects; resolves once the server has registered them. */
@@ -179,10 +218,12 @@ export class Client implements AsyncDisposable {
     options: SubscriptionOptions,
   ): Promise<Subscription> {
     const sub = new Subscription(this, items, isPattern, options.bufferSize ?? 1000);
-    const connection = await this.#link.get();
+    await this.#link.get();
     this.#subscriptions.add(sub);
     try {
-      await connection.listRequest(isPattern ? FrameType.SUBMATCH : FrameType.SUB, items);
+      await this.#link.run((connection) =>
+        connection.listRequest(isPattern ? FrameType.SUBMATCH : FrameType.SUB, items)
+      );
     } catch (error) {
       this.#subscriptions.delete(sub);
       throw error;
@@ -202,8 +243,9 @@ export class Client implements AsyncDisposable {
       !stillUsed.has(sub.isPattern ? item : subjectKey(item))
     );
     if (unused.length === 0) return;
-    const connection = await this.#link.get();
-    if (connection.isClosed) return;
+    if (this.#link.reconnecting) return; // The restore will not include it.
+    const connection = await this.#link.get().catch(() => undefined);
+    if (!connection || connection.isClosed) return;
     await connection.listRequest(FrameType.UNSUB, unused).catch(() => {});
   }
 

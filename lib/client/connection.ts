@@ -16,6 +16,7 @@ import {
   encodeListRequest,
   encodePub,
   encodeRequest,
+  PING_FRAME,
   PONG_FRAME,
   utf8,
   type WireEvent,
@@ -29,6 +30,7 @@ import { AuthenticationError, ConnectionClosedError, EsError, ProtocolError } fr
 import { parseEndpoint } from "./options.ts";
 import { openTransport } from "./transport.ts";
 import { VERSION } from "../version.ts";
+import { startHeartbeat } from "./heartbeat.ts";
 
 /** Bytes waiting to be written past which `publish()` waits. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -77,6 +79,9 @@ export class ClientConnection {
   #closed: PromiseWithResolvers<Error | undefined> = Promise.withResolvers();
   #subjectCache = new Map<string, Uint8Array>();
   #parser = new FrameParser();
+  #lastReceived = Date.now();
+  #readPaused = false;
+  #stopHeartbeat: () => void = () => {};
 
   private constructor(transport: Transport, uri: string) {
     this.#transport = transport;
@@ -111,12 +116,29 @@ export class ClientConnection {
       clearTimeout(timer);
     }
     void connection.#readLoop();
+    connection.#stopHeartbeat = startHeartbeat({
+      lastReceived: () => connection.#lastReceived,
+      paused: () => connection.#readPaused,
+      ping: () => void connection.send(PING_FRAME),
+      timedOut: (silentMs) =>
+        connection.#end(
+          new ConnectionClosedError(
+            `Connection to ${uri} lost: no heartbeat from the server for ${silentMs} ms`,
+            { code: ErrorCode.TIMEOUT },
+          ),
+        ),
+    }, connection.heartbeatMs);
     return connection;
   }
 
   /** Resolves when the connection has ended, with the reason if it was not `close()`. */
   get closed(): Promise<Error | undefined> {
     return this.#closed.promise;
+  }
+
+  /** Why the connection ended, once it has. */
+  get closedReason(): Error | undefined {
+    return this.#closedError;
   }
 
   get isClosed(): boolean {
@@ -130,10 +152,15 @@ export class ClientConnection {
     const frames: RawFrame[] = [];
     const next = async (): Promise<RawFrame> => {
       while (frames.length === 0) {
-        const n = await this.#transport.read(buffer).catch(() => null);
+        let failure: Error | undefined;
+        const n = await this.#transport.read(buffer).catch((e: Error) => (failure = e, null));
         if (n === null) {
+          // A TLS failure (untrusted certificate, …) shows up here, on the first read.
           throw new ConnectionClosedError(
-            `Cannot connect to ${this.uri}: the server closed the connection during the handshake`,
+            `Cannot connect to ${this.uri}: ${
+              failure?.message ?? "the server closed the connection during the handshake"
+            }`,
+            { cause: failure },
           );
         }
         for (const f of this.#parser.push(buffer.subarray(0, n))) {
@@ -143,6 +170,10 @@ export class ClientConnection {
       return frames.shift()!;
     };
     const helloFrame = await next();
+    if (helloFrame.type === FrameType.BYE) {
+      const { code, reason } = decodeBye(helloFrame.body);
+      throw new ConnectionClosedError(`${this.uri} refused the connection: ${reason}`, { code });
+    }
     if (helloFrame.type !== FrameType.HELLO) {
       throw new ProtocolError(
         `${this.uri} is not an es server (first frame 0x${helloFrame.type.toString(16)})`,
@@ -260,6 +291,16 @@ export class ClientConnection {
    * @throws {RangeError} for a frame over the server's limit.
    */
   publish(subjects: string | readonly string[], message: unknown): Promise<void> | undefined {
+    return this.send(this.encodePublish(subjects, message));
+  }
+
+  /**
+   * Encodes one publish without sending it (checks as `publish()` does).
+   *
+   * @throws {TypeError} for a message the codec cannot carry, or bad subjects.
+   * @throws {RangeError} for a frame over the server's limit.
+   */
+  encodePublish(subjects: string | readonly string[], message: unknown): Uint8Array {
     const list = typeof subjects === "string"
       ? [this.#subjectBytes(subjects)]
       : toList(subjects).map((s) => this.#subjectBytes(s));
@@ -272,7 +313,7 @@ export class ClientConnection {
         } bytes, over the server's limit of ${this.maxFrameBytes}`,
       );
     }
-    return this.send(frame);
+    return frame;
   }
 
   // ---- Requests ----
@@ -321,9 +362,13 @@ export class ClientConnection {
       while (!this.#closedError) {
         const n = await this.#transport.read(buffer);
         if (n === null) break;
+        this.#lastReceived = Date.now();
         for (const frame of this.#parser.push(buffer.subarray(0, n))) {
           const wait = this.#dispatch(frame);
-          if (wait !== undefined) await wait;
+          if (wait === undefined) continue;
+          this.#readPaused = true;
+          await wait;
+          this.#readPaused = false;
         }
       }
       this.#end(new ConnectionClosedError(`Connection to ${this.uri} closed by the server`));
@@ -371,7 +416,9 @@ export class ClientConnection {
         const { code, reason } = decodeBye(frame.body);
         throw code === ErrorCode.AUTH
           ? new AuthenticationError(reason)
-          : new ConnectionClosedError(`Connection to ${this.uri} closed by the server: ${reason}`);
+          : new ConnectionClosedError(`Connection to ${this.uri} closed by the server: ${reason}`, {
+            code,
+          });
       }
       default:
         return;
@@ -383,6 +430,7 @@ export class ClientConnection {
   #end(error: Error, byUser = false): void {
     if (this.#closedError) return;
     this.#closedError = error;
+    this.#stopHeartbeat();
     closeQuietly(this.#transport);
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();

@@ -18,9 +18,12 @@ export class NamingError extends EsError {
 
 /** The connection could not be made, or it ended. */
 export class ConnectionClosedError extends EsError {
-  constructor(message: string, options?: ErrorOptions) {
+  /** The code of the server's BYE (e.g. 8 SHUTDOWN, 9 SLOW_CONSUMER), when it sent one. */
+  readonly code: number | undefined;
+  constructor(message: string, options?: ErrorOptions & { code?: number }) {
     super(message, options);
     this.name = "ConnectionClosedError";
+    this.code = options?.code;
   }
 }
 

@@ -1,30 +1,51 @@
 /**
- * The connection a client opens on first use: constructors do no I/O, and
- * every operation awaits the same connect.
+ * The connection a client opens on first use and re-opens when it is lost:
+ * constructors do no I/O, every operation awaits the same connect, and a lost
+ * connection is replaced (with backoff) and its subscriptions restored.
  */
 
 import { ClientConnection } from "./connection.ts";
-import { ConnectionClosedError } from "./errors.ts";
+import { AuthenticationError, ConnectionClosedError } from "./errors.ts";
 import { type ClientOptions, readEnv } from "./options.ts";
 import { resolveEventServer } from "./locate.ts";
+import { PublishBuffer, type ResolvedReconnect, resolveReconnect } from "./reconnect.ts";
+import { StatusHub } from "./status.ts";
 
-/** Opens the event-server connection once, on demand. */
+/** What the owner of a link (Publisher, Subscriber, Client) plugs in. */
+export interface LinkHooks {
+  /** Wires a fresh connection to its owner (event and error handlers). */
+  setup(connection: ClientConnection): void;
+  /** Restores the owner's subscriptions on a new connection, before anything else is sent. */
+  restore?(connection: ClientConnection): Promise<void>;
+  /** The connection is gone for good (reconnect off, or given up). */
+  lost?(error: Error): void;
+}
+
+/** Opens the event-server connection on demand, and again after a loss. */
 export class LazyConnection {
+  /** Status changes: disconnect, reconnect, error. */
+  readonly statusHub: StatusHub = new StatusHub();
   #options: ClientOptions;
   #clientName: string;
+  #hooks: LinkHooks;
+  #reconnect: ResolvedReconnect | undefined;
   #opening: Promise<ClientConnection> | undefined;
+  #current: ClientConnection | undefined;
   #closed = false;
-  #setup: (connection: ClientConnection) => void;
+  #down = false;
+  #buffer: PublishBuffer | undefined;
+  #generation = 0;
+  /** Generation of the oldest publish not yet confirmed by a flush. */
+  #doubt: number | undefined;
+  #lostConnections = new WeakSet<ClientConnection>();
+  #wakeClose: (() => void) | undefined;
 
-  /** @param setup Wires a fresh connection to its owner (event and error handlers). */
-  constructor(
-    options: ClientOptions,
-    clientName: string,
-    setup: (connection: ClientConnection) => void,
-  ) {
+  constructor(options: ClientOptions, clientName: string, hooks: LinkHooks) {
     this.#options = options;
     this.#clientName = clientName;
-    this.#setup = setup;
+    this.#hooks = hooks;
+    this.#reconnect = resolveReconnect(options.reconnect);
+    if (this.#reconnect) this.#buffer = new PublishBuffer(this.#reconnect.bufferBytes);
   }
 
   /** True once the connection is open (or failed). */
@@ -32,33 +53,234 @@ export class LazyConnection {
     return this.#opening !== undefined;
   }
 
-  /** The connection, opening it if needed. */
+  /** True while a lost connection is being replaced. */
+  get reconnecting(): boolean {
+    return this.#down;
+  }
+
+  /** The connection, opening it if needed (or waiting for it to be re-opened). */
   get(): Promise<ClientConnection> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError("The client is closed"));
-    this.#opening ??= this.#open();
+    this.#opening ??= this.#open().then((c) => this.#adopt(c));
     return this.#opening;
   }
 
-  async #open(): Promise<ClientConnection> {
+  async #connectOnce(): Promise<ClientConnection> {
     const uri = await resolveEventServer(this.#options);
-    const connection = await ClientConnection.open(uri, {
+    return await ClientConnection.open(uri, {
       ident: this.#options.ident ?? readEnv("ES_IDENT"),
       clientName: this.#clientName,
       connectTimeoutMs: this.#options.connectTimeoutMs,
+      ...(this.#options.caCerts ? { caCerts: this.#options.caCerts } : {}),
     });
+  }
+
+  async #open(): Promise<ClientConnection> {
+    const connection = await this.#connectOnce();
     if (this.#closed) {
       await connection.close();
       throw new ConnectionClosedError("The client is closed");
     }
-    this.#setup(connection);
     return connection;
+  }
+
+  /** Makes `connection` the current one: wires it and watches for its loss. */
+  #adopt(connection: ClientConnection): ClientConnection {
+    this.#hooks.setup(connection);
+    // Errors of a lost connection are the link's business, not the owner's.
+    const ownerOnError = connection.onError;
+    connection.onError = (error) => {
+      if (connection.isClosed) this.noticeLoss(connection);
+      else ownerOnError(error);
+    };
+    this.#current = connection;
+    this.#generation++;
+    void connection.closed.then((error) => {
+      if (error) this.noticeLoss(connection);
+    });
+    return connection;
+  }
+
+  /**
+   * Handles the loss of `connection` once: reports it and, with reconnect on,
+   * starts replacing it. Safe to call from anywhere that sees a closed connection.
+   */
+  noticeLoss(connection: ClientConnection): void {
+    if (this.#closed || this.#lostConnections.has(connection)) return;
+    if (connection !== this.#current || !connection.isClosed) return;
+    this.#lostConnections.add(connection);
+    // A connection lost while the link is already reconnecting is the replace loop's business.
+    if (this.#down) return;
+    const error = connection.closedReason ??
+      new ConnectionClosedError(`Connection to ${connection.uri} lost`);
+    const willReconnect = this.#reconnect !== undefined;
+    this.statusHub.emit({ type: "disconnect", uri: connection.uri, error, willReconnect });
+    if (!willReconnect) {
+      this.#hooks.lost?.(error);
+      return;
+    }
+    this.#down = true;
+    const replacing = this.#replace(connection.uri, error);
+    replacing.catch(() => {}); // Reported through `lost` and status; get() callers see it too.
+    this.#opening = replacing;
+  }
+
+  /** Reconnects with backoff; resolves with the restored connection. */
+  async #replace(uri: string, cause: Error): Promise<ClientConnection> {
+    const policy = this.#reconnect!;
+    const downSince = Date.now();
+    let lastError: Error = cause;
+    for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+      await this.#sleep(policy.backoff(attempt));
+      if (this.#closed) throw new ConnectionClosedError("The client is closed");
+      let connection: ClientConnection;
+      try {
+        connection = await this.#open();
+      } catch (error) {
+        lastError = error as Error;
+        if (this.#closed) throw lastError;
+        const final = error instanceof AuthenticationError;
+        this.statusHub.emit({ type: "error", error: lastError, attempt, final });
+        if (final) return this.#giveUp(lastError);
+        continue;
+      }
+      this.#adopt(connection);
+      try {
+        await this.#hooks.restore?.(connection);
+      } catch (error) {
+        if (connection.isClosed) {
+          lastError = error as Error;
+          continue; // Lost again while restoring: try again.
+        }
+        this.statusHub.emit({ type: "error", error: error as Error, attempt, final: false });
+      }
+      if (connection.isClosed) {
+        this.#lostConnections.add(connection);
+        lastError = connection.closedReason ?? lastError;
+        continue; // Lost again at once: try again.
+      }
+      // Publishes made while disconnected go out after the subscriptions are back.
+      for (const frame of this.#buffer!.take()) {
+        const wait = connection.isClosed ? undefined : connection.send(frame);
+        if (wait !== undefined) await wait;
+      }
+      this.#down = false;
+      this.statusHub.emit({
+        type: "reconnect",
+        uri: connection.uri,
+        attempts: attempt,
+        downMs: Date.now() - downSince,
+      });
+      return connection;
+    }
+    return this.#giveUp(
+      new ConnectionClosedError(
+        `Gave up reconnecting to ${uri} after ${policy.maxAttempts} attempts (last: ${lastError.message}); the connection was lost because: ${cause.message}`,
+        { cause },
+      ),
+    );
+  }
+
+  #giveUp(error: Error): never {
+    this.#down = false;
+    this.#buffer?.take();
+    this.statusHub.emit({ type: "error", error, final: true });
+    this.#hooks.lost?.(error);
+    throw error;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wakeClose = done;
+    });
+  }
+
+  /**
+   * Runs an idempotent request (subscribe, unsubscribe, stats); when the
+   * connection is lost under it and reconnect is on, runs it again on the new one.
+   */
+  async run<T>(op: (connection: ClientConnection) => Promise<T>): Promise<T> {
+    while (true) {
+      const connection = await this.get();
+      try {
+        return await op(connection);
+      } catch (error) {
+        if (!(error instanceof ConnectionClosedError) || !connection.isClosed) throw error;
+        this.noticeLoss(connection);
+        if (!this.#down) throw error;
+      }
+    }
+  }
+
+  /**
+   * Publishes; while disconnected (reconnect on) the frame is kept in the
+   * bounded buffer and sent after reconnecting.
+   *
+   * @throws {ConnectionClosedError} when the buffer is full; the event is not sent.
+   */
+  async publish(subjects: string | readonly string[], message: unknown): Promise<void> {
+    let connection = this.#current;
+    if (connection?.isClosed) this.noticeLoss(connection);
+    if (!this.#down || connection === undefined) {
+      connection = await this.get();
+      if (connection.isClosed) this.noticeLoss(connection);
+    }
+    if (this.#down) {
+      // Encode now, so a bad value still throws here and nothing is kept.
+      this.#buffer!.add(connection.encodePublish(subjects, message), connection.uri);
+      this.#doubt ??= this.#generation + 1;
+      return;
+    }
+    const wait = connection.publish(subjects, message);
+    this.#doubt ??= this.#generation;
+    if (wait !== undefined) await wait;
+  }
+
+  /**
+   * Resolves once the server has processed everything published before it.
+   *
+   * @throws {ConnectionClosedError} when a connection was lost since the last
+   * flush while publishes were unconfirmed: some of them may not have reached
+   * the server (reported once; the next flush starts afresh).
+   */
+  async flush(): Promise<void> {
+    const connection = await this.get();
+    const generation = this.#generation;
+    const doubt = this.#doubt;
+    this.#doubt = undefined;
+    try {
+      await connection.flush();
+    } catch (error) {
+      if (error instanceof ConnectionClosedError && connection.isClosed) {
+        this.noticeLoss(connection);
+      }
+      throw error;
+    }
+    if (doubt !== undefined && doubt < generation) {
+      throw new ConnectionClosedError(
+        `flush(): the connection was lost and re-established since the last flush; events published before the loss may not have reached the server (later ones did)`,
+      );
+    }
   }
 
   /** Closes the connection if it was opened. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#wakeClose?.();
+    this.statusHub.close();
+    const current = this.#current;
     const opening = this.#opening;
+    if (current && !current.isClosed) {
+      await current.close();
+      return;
+    }
     if (!opening) return;
     try {
       await (await opening).close();

@@ -23,6 +23,7 @@ export async function resolveEventServer(options: ClientOptions): Promise<string
       nsURI,
       ident: options.ident,
       connectTimeoutMs: options.connectTimeoutMs,
+      ...(options.caCerts ? { caCerts: options.caCerts } : {}),
     });
   } catch (error) {
     if (error instanceof NamingError) {

@@ -14,6 +14,16 @@ export type { SubscriptionOptions } from "./client.ts";
 export type { Event } from "./event.ts";
 export { EVENTSERVER_NAME } from "./options.ts";
 export type { ClientOptions } from "./options.ts";
+export { exponentialBackoff } from "./reconnect.ts";
+export type { Backoff, ReconnectOptions } from "./reconnect.ts";
+export type {
+  DisconnectStatus,
+  ErrorStatus,
+  ReconnectStatus,
+  Status,
+  StatusEvent,
+  StatusType,
+} from "./status.ts";
 export {
   AuthenticationError,
   ConnectionClosedError,

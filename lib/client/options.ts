@@ -4,6 +4,8 @@
  * Deno without `--allow-env`.
  */
 
+import type { ReconnectOptions } from "./reconnect.ts";
+
 /** Options shared by every client. */
 export interface ClientOptions {
   /**
@@ -18,6 +20,13 @@ export interface ClientOptions {
   ident?: string;
   /** How long connecting may take, in milliseconds. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * Reconnect after losing an established connection (default true), restoring
+   * every subscription; `false` makes a lost connection final.
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /** PEM CA certificates to trust for `es+tls://` (e.g. a self-signed server certificate). */
+  caCerts?: string[];
 }
 
 /** The name under which the event server registers with the name server. */

@@ -2,6 +2,7 @@
 
 import { LazyConnection } from "./lazy_connection.ts";
 import type { ClientOptions } from "./options.ts";
+import type { Status, StatusEvent, StatusType } from "./status.ts";
 import { VERSION } from "../version.ts";
 
 /**
@@ -19,31 +20,61 @@ export class Publisher implements AsyncDisposable {
   #asyncError: Error | undefined;
 
   constructor(options: ClientOptions = {}) {
-    this.#link = new LazyConnection(options, `es-publisher/${VERSION}`, (connection) => {
-      connection.onError = (error) => this.#asyncError ??= error;
+    this.#link = new LazyConnection(options, `es-publisher/${VERSION}`, {
+      setup: (connection) => {
+        connection.onError = (error) => this.#asyncError ??= error;
+      },
+      lost: (error) => this.#asyncError ??= error,
     });
   }
 
   /**
    * Publishes `message` on each of `subjects` (one event per subject, one timestamp).
-   * Resolves once the event is handed to the connection; `flush()` confirms it reached the server.
+   * Resolves once the event is handed to the connection (or, while
+   * reconnecting, kept in the bounded reconnect buffer); `flush()` confirms it
+   * reached the server.
    *
    * @throws {TypeError} for a value the codec cannot carry; nothing is sent.
    * @throws {RangeError} for a message over the frame limit.
+   * @throws {ConnectionClosedError} when disconnected and the reconnect buffer is full.
    */
   async publish(subjects: string | readonly string[], message: unknown): Promise<void> {
-    const connection = await this.#link.get();
     this.#throwAsyncError();
-    const wait = connection.publish(subjects, message);
-    if (wait !== undefined) await wait;
+    await this.#link.publish(subjects, message);
   }
 
-  /** Resolves once the server has processed everything published before it. */
+  /**
+   * Resolves once the server has processed everything published before it.
+   *
+   * @throws {ConnectionClosedError} when the connection was lost since the last
+   * flush: events published before the loss may not have reached the server.
+   */
   async flush(): Promise<void> {
-    const connection = await this.#link.get();
     this.#throwAsyncError();
-    await connection.flush();
+    await this.#link.flush();
     this.#throwAsyncError();
+  }
+
+  /** Status changes (disconnect, reconnect, error) from now on, until `close()`. */
+  status(signal?: AbortSignal): AsyncIterableIterator<Status> {
+    return this.#link.statusHub.iterate(signal);
+  }
+
+  /** Listens for one type of status change; `event.detail` is the `Status`. */
+  addEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+    options?: AddEventListenerOptions,
+  ): void {
+    this.#link.statusHub.addEventListener(type, listener, options);
+  }
+
+  /** Stops listening. */
+  removeEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+  ): void {
+    this.#link.statusHub.removeEventListener(type, listener);
   }
 
   #throwAsyncError(): void {

@@ -11,6 +11,8 @@ import type { ClientConnection } from "./connection.ts";
 import { type Event, toEvent } from "./event.ts";
 import { LazyConnection } from "./lazy_connection.ts";
 import type { ClientOptions } from "./options.ts";
+import { subjectKey } from "../protocol/subjects.ts";
+import type { Status, StatusEvent, StatusType } from "./status.ts";
 import { TrackedPromise } from "./tracked_promise.ts";
 import { VERSION } from "../version.ts";
 
@@ -51,12 +53,44 @@ export class Subscriber implements AsyncDisposable {
   #failure: unknown = undefined;
   #aborted = false;
   #listening = false;
+  /** Subscriptions in force, to restore after a reconnect: exact (by key) and patterns. */
+  #exact = new Map<string, string>();
+  #patterns = new Set<string>();
 
   constructor(options: SubscriberOptions = {}) {
     this.#threading = options.threading ?? true;
     this.#maxConcurrent = options.maxConcurrent ?? 16;
     this.#buffer = new BoundedChannel(options.bufferSize ?? 1000);
-    this.#link = new LazyConnection(options, `es-subscriber/${VERSION}`, (c) => this.#wire(c));
+    this.#link = new LazyConnection(options, `es-subscriber/${VERSION}`, {
+      setup: (c) => this.#wire(c),
+      restore: (c) => this.#restore(c),
+      lost: (error) => {
+        // Events that arrived before the loss are still delivered, then listen() rejects.
+        if (this.#aborted) return;
+        this.#failure ??= error;
+        this.#buffer.close(error);
+      },
+    });
+  }
+
+  async #restore(connection: ClientConnection): Promise<void> {
+    if (this.#exact.size > 0) {
+      await connection.listRequest(FrameType.SUB, [...this.#exact.values()]);
+    }
+    if (this.#patterns.size > 0) {
+      await connection.listRequest(FrameType.SUBMATCH, [...this.#patterns]);
+    }
+  }
+
+  #remember(type: FrameType, list: readonly string[]): void {
+    for (const item of list) {
+      if (type === FrameType.SUB) this.#exact.set(subjectKey(item), item);
+      else if (type === FrameType.SUBMATCH) this.#patterns.add(item);
+      else {
+        this.#exact.delete(subjectKey(item));
+        this.#patterns.delete(item);
+      }
+    }
   }
 
   #wire(connection: ClientConnection): void {
@@ -87,8 +121,8 @@ export class Subscriber implements AsyncDisposable {
   #request(type: FrameType, items: string | readonly string[]): Promise<void> {
     const list = toList(items);
     const inner = (async () => {
-      const connection = await this.#link.get();
-      await connection.listRequest(type, list);
+      await this.#link.run((connection) => connection.listRequest(type, list));
+      this.#remember(type, list);
     })();
     return TrackedPromise.track(inner, (error) => this.#fail(error));
   }
@@ -175,6 +209,28 @@ export class Subscriber implements AsyncDisposable {
     this.#aborted = true;
     this.#buffer.close();
     if (!this.#listening) void this.#link.close();
+  }
+
+  /** Status changes (disconnect, reconnect, error) from now on, until `close()`. */
+  status(signal?: AbortSignal): AsyncIterableIterator<Status> {
+    return this.#link.statusHub.iterate(signal);
+  }
+
+  /** Listens for one type of status change; `event.detail` is the `Status`. */
+  addEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+    options?: AddEventListenerOptions,
+  ): void {
+    this.#link.statusHub.addEventListener(type, listener, options);
+  }
+
+  /** Stops listening. */
+  removeEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+  ): void {
+    this.#link.statusHub.removeEventListener(type, listener);
   }
 
   /** Closes the connection; `listen()` resolves. Idempotent. */

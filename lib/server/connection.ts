@@ -27,6 +27,8 @@ import { FrameParser, type RawFrame } from "../protocol/parser.ts";
 import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts";
 import { checkSubject, utf8Length } from "../protocol/subjects.ts";
 import type { ResolvedOptions } from "./options.ts";
+import { checkSubscriptionLimit, type ReliabilityCounters } from "./limits.ts";
+import { startWatchdog } from "./watchdog.ts";
 import { VERSION } from "../version.ts";
 
 const log = getLogger(["es", "server"]);
@@ -56,6 +58,10 @@ export interface ServerContext {
   connectionClosed(connection: ServerConnection): void;
   /** True on a name server: publish and subscription frames are refused. */
   readonly nameServerOnly?: boolean;
+  /** Counters of refusals and drops by limits and heartbeats. */
+  reliability?: ReliabilityCounters;
+  /** Judges new patterns off the main thread before the index checks them. */
+  patternSafety?: { prepare(patterns: readonly string[]): Promise<void> };
 }
 
 let nextConnectionId = 1;
@@ -116,6 +122,11 @@ export class ServerConnection {
     const handshakeTimer = setTimeout(() => {
       if (!this.#ready) this.#refuse(ErrorCode.PROTOCOL, "Handshake timed out");
     }, HANDSHAKE_TIMEOUT_MS);
+    const stopWatchdog = startWatchdog(this, {
+      heartbeatMs: options.heartbeatMs,
+      slowConsumerMs: options.slowConsumerMs,
+      counters: this.#ctx.reliability,
+    });
     try {
       await this.#readLoop();
     } catch (error) {
@@ -130,8 +141,14 @@ export class ServerConnection {
       }
     } finally {
       clearTimeout(handshakeTimer);
+      stopWatchdog();
       this.#cleanup();
     }
+  }
+
+  /** True once the handshake is done. */
+  get ready(): boolean {
+    return this.#ready;
   }
 
   /** Ends the connection, telling the client why when a code is given. */
@@ -149,8 +166,10 @@ export class ServerConnection {
   /** Sends a BYE after what is queued, waits briefly for it to leave, then closes. */
   async #sendFinal(code: number, reason: string, drainMs = 1000): Promise<void> {
     if (this.#closed) return;
+    // Control frames jump the queue: let queued events go first (a slow consumer will not take them).
+    if (code !== ErrorCode.SLOW_CONSUMER) await this.queue.drained(drainMs);
     this.queue.control(encodeBye(code, reason));
-    await this.queue.drained(drainMs);
+    await this.queue.drained(250);
     this.close();
   }
 
@@ -340,10 +359,25 @@ export class ServerConnection {
       if (items.length === 0) throw new RequestError(ErrorCode.PROTOCOL, `${what} with no subject`);
       if (type === FrameType.SUB) {
         for (const s of items) this.#checkItem(s, "subject", options.maxSubjectBytes);
+        checkSubscriptionLimit(
+          this.subjects,
+          this.patterns,
+          items,
+          options.maxSubscriptions,
+          this.#ctx.reliability,
+        );
         broker.index.subscribe(this.queue, items);
         for (const s of items) this.subjects.add(s);
       } else if (type === FrameType.SUBMATCH) {
         for (const p of items) this.#checkItem(p, "pattern", options.maxPatternBytes);
+        checkSubscriptionLimit(
+          this.patterns,
+          this.subjects,
+          items,
+          options.maxSubscriptions,
+          this.#ctx.reliability,
+        );
+        await this.#ctx.patternSafety?.prepare(items);
         try {
           broker.index.subscribeMatch(this.queue, items);
         } catch (error) {

@@ -5,9 +5,12 @@
 
 import { getLogger } from "@logtape/logtape";
 import { Broker } from "../broker/broker.ts";
+import { PatternSafety } from "../broker/pattern_safety.ts";
 import type { SubscriberQueue } from "../broker/subscriber_queue.ts";
 import { ErrorCode } from "../protocol/constants.ts";
 import { ServerConnection, type ServerContext } from "./connection.ts";
+import { refuseConnection, ReliabilityCounters } from "./limits.ts";
+import { listenMaybeTls, type ServerListener, uriScheme } from "./tls.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
 import { VERSION } from "../version.ts";
@@ -36,8 +39,12 @@ export class EventServer implements AsyncDisposable {
   nsURI: string | undefined;
   /** Hooks run by `close()` before the listener stops (HTTP side, name registration). */
   readonly onClose: (() => Promise<void> | void)[] = [];
+  /** What limits and heartbeats refused or dropped. */
+  readonly reliability = new ReliabilityCounters();
+  /** Pattern safety checks (on a worker thread). */
+  readonly patternSafety = new PatternSafety();
 
-  #listener: Deno.TcpListener;
+  #listener: ServerListener;
   #sampler = new RateSampler();
   #sampleTimer: ReturnType<typeof setInterval>;
   #retired = { delivered: 0, dropped: 0 };
@@ -45,20 +52,22 @@ export class EventServer implements AsyncDisposable {
   #acceptLoop: Promise<void>;
   #context: ServerContext;
 
-  constructor(listener: Deno.TcpListener, options: ResolvedOptions) {
+  constructor(listener: ServerListener, options: ResolvedOptions) {
     this.options = options;
     this.#listener = listener;
-    this.broker = new Broker<SubscriberQueue>();
+    this.broker = new Broker<SubscriberQueue>({ checkPattern: this.patternSafety.check });
     const addr = listener.addr;
     this.hostname = addr.hostname;
     this.port = addr.port;
-    this.uri = `es://${formatHost(addr.hostname)}:${addr.port}`;
+    this.uri = `${uriScheme("es", options.tls)}://${formatHost(addr.hostname)}:${addr.port}`;
     this.#sampleTimer = setInterval(() => this.#sampler.sample(this.broker), 1000);
     Deno.unrefTimer(this.#sampleTimer);
     this.#context = {
       options,
       broker: this.broker,
       stats: () => this.stats(),
+      reliability: this.reliability,
+      patternSafety: this.patternSafety,
       connectionClosed: (c) => {
         this.connections.delete(c);
         this.#retired.delivered += c.queue.delivered;
@@ -96,6 +105,15 @@ export class EventServer implements AsyncDisposable {
       } catch { /* already closed */ }
       return;
     }
+    if (this.connections.size >= this.options.maxConnections) {
+      this.reliability.refusedConnections++;
+      log.warn("Refused {remote}: {max} connections already", {
+        remote,
+        max: this.options.maxConnections,
+      });
+      void refuseConnection(transport, this.options.maxConnections);
+      return;
+    }
     if ("setNoDelay" in transport) (transport as Deno.TcpConn).setNoDelay(true);
     const connection = new ServerConnection(transport, this.#context, remote);
     this.connections.add(connection);
@@ -124,6 +142,7 @@ export class EventServer implements AsyncDisposable {
     );
     stats.totals.delivered += this.#retired.delivered;
     stats.totals.dropped += this.#retired.dropped;
+    stats.reliability = this.reliability.toJSON();
     return stats;
   }
 
@@ -152,6 +171,7 @@ export class EventServer implements AsyncDisposable {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const c of this.connections) c.close();
+    this.patternSafety.close();
     await this.#acceptLoop;
   }
 
@@ -180,7 +200,7 @@ function formatAddr(addr: Deno.Addr): string {
  */
 export async function startEventServer(options: EventServerOptions = {}): Promise<EventServer> {
   const resolved = resolveOptions(options);
-  const listener = Deno.listen({ hostname: resolved.hostname, port: resolved.port });
+  const listener = listenMaybeTls(resolved.hostname, resolved.port, resolved.tls);
   const server = new EventServer(listener, resolved);
   warnIfExposed(server.hostname, resolved.ident, `Event server ${server.uri}`);
   try {

@@ -5,9 +5,14 @@ import {
   DEFAULT_MAX_PATTERN_BYTES,
   DEFAULT_MAX_SUBJECT_BYTES,
 } from "../protocol/constants.ts";
+import {
+  type ReliabilityOptions,
+  type ResolvedReliability,
+  resolveReliability,
+} from "./reliability_options.ts";
 
 /** Options of `startEventServer()`. */
-export interface EventServerOptions {
+export interface EventServerOptions extends ReliabilityOptions {
   /** Interface to listen on. Default `"127.0.0.1"`. */
   hostname?: string;
   /** TCP port; 0 takes any free port. Default 7766. */
@@ -39,7 +44,7 @@ export interface EventServerOptions {
 }
 
 /** Options with every default filled in. */
-export interface ResolvedOptions {
+export interface ResolvedOptions extends ResolvedReliability {
   hostname: string;
   port: number;
   httpPort: number | false;
@@ -97,6 +102,7 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
       "maxPatternBytes",
       options.maxPatternBytes ?? DEFAULT_MAX_PATTERN_BYTES,
     ),
-    heartbeatMs: positiveInt("heartbeatMs", options.heartbeatMs ?? 30_000),
+    heartbeatMs: Math.min(positiveInt("heartbeatMs", options.heartbeatMs ?? 30_000), 2 ** 29),
+    ...resolveReliability(options),
   };
 }

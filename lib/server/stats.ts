@@ -49,6 +49,8 @@ export interface ServerStats {
   patterns: number;
   subscribers: SubscriberStats[];
   subjects: SubjectStats[];
+  /** Refusals and drops by limits and heartbeats (see `ReliabilityCounters`). */
+  reliability?: Record<string, number>;
 }
 
 /** Most subjects listed, busiest first. */

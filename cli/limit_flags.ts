@@ -1,0 +1,66 @@
+/** The `es serve` flags for limits, safety and TLS, kept apart from the core flags. */
+
+import type { EventServerOptions } from "../lib/server/options.ts";
+import { readTlsFiles } from "../lib/server/tls.ts";
+import { intFlag, UsageError } from "./usage.ts";
+
+/** Help lines for these flags (inserted in `es serve --help`). */
+export const LIMIT_HELP = [
+  "      --max-connections N  most client connections; more are refused (default 65536)",
+  "      --max-subscriptions N  most subscriptions per connection (default 100000)",
+  "      --max-subject-bytes N  longest subject in UTF-8 bytes (default 1024)",
+  "      --max-pattern-bytes N  longest pattern in UTF-8 bytes (default 1024)",
+  "      --slow-consumer-ms MS  block mode: drop a subscriber whose queue stays full",
+  "                           this long (default 0 = never, as the original)",
+  "      --tls-cert PATH      PEM certificate chain: serve es+tls:// (with --tls-key)",
+  "      --tls-key PATH       PEM private key of --tls-cert",
+].join("\n") + "\n";
+
+/** `parseArgs` declarations of these flags. */
+export const LIMIT_OPTIONS = {
+  "max-connections": { type: "string" },
+  "max-subscriptions": { type: "string" },
+  "slow-consumer-ms": { type: "string" },
+  "max-subject-bytes": { type: "string" },
+  "max-pattern-bytes": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+} as const;
+
+/** The parsed values of these flags. */
+export type LimitValues = { [K in keyof typeof LIMIT_OPTIONS]?: string | undefined };
+
+/**
+ * Turns the limit flags into server options.
+ *
+ * @throws {UsageError} for a value out of range.
+ */
+export function limitOptions(v: LimitValues): EventServerOptions {
+  const options: EventServerOptions = {};
+  const maxConnections = intFlag("--max-connections", v["max-connections"], 1);
+  if (maxConnections !== undefined) options.maxConnections = maxConnections;
+  const maxSubscriptions = intFlag("--max-subscriptions", v["max-subscriptions"], 1);
+  if (maxSubscriptions !== undefined) options.maxSubscriptions = maxSubscriptions;
+  const slowConsumerMs = intFlag("--slow-consumer-ms", v["slow-consumer-ms"], 0);
+  if (slowConsumerMs !== undefined) options.slowConsumerMs = slowConsumerMs;
+  const maxSubjectBytes = intFlag("--max-subject-bytes", v["max-subject-bytes"], 1, 65535);
+  if (maxSubjectBytes !== undefined) options.maxSubjectBytes = maxSubjectBytes;
+  const maxPatternBytes = intFlag("--max-pattern-bytes", v["max-pattern-bytes"], 1, 65535);
+  if (maxPatternBytes !== undefined) options.maxPatternBytes = maxPatternBytes;
+  const cert = v["tls-cert"];
+  const key = v["tls-key"];
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key must be given together");
+  }
+  if (cert !== undefined && key !== undefined) {
+    let tls;
+    try {
+      tls = readTlsFiles(cert, key);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    options.tlsCert = tls.cert;
+    options.tlsKey = tls.key;
+  }
+  return options;
+}

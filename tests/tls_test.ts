@@ -1,0 +1,155 @@
+import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
+import { runEs, spawnServe, startTestServer } from "./_helpers.ts";
+import { connect, ConnectionClosedError, EsError } from "../lib/client/mod.ts";
+
+/** Runs openssl, throwing its stderr on failure. */
+async function openssl(args: string[]): Promise<void> {
+  const { code, stderr } = await new Deno.Command("openssl", {
+    args,
+    stdout: "null",
+    stderr: "piped",
+  })
+    .output();
+  if (code !== 0) throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
+}
+
+/**
+ * Makes a test CA and a certificate it signs for 127.0.0.1 and localhost, in a
+ * temp dir (rustls refuses a self-signed CA certificate used as the server's own).
+ */
+async function makeCertificate(): Promise<
+  { dir: string; certPath: string; keyPath: string; caPath: string }
+> {
+  const dir = await Deno.makeTempDir({ prefix: "es-tls-" });
+  const caPath = `${dir}/ca.pem`;
+  const certPath = `${dir}/cert.pem`;
+  const keyPath = `${dir}/key.pem`;
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    `${dir}/ca.key`,
+    "-out",
+    caPath,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=es test CA",
+  ]);
+  await openssl([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    keyPath,
+    "-out",
+    `${dir}/leaf.csr`,
+    "-subj",
+    "/CN=localhost",
+  ]);
+  await Deno.writeTextFile(
+    `${dir}/leaf.ext`,
+    "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+  );
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    `${dir}/leaf.csr`,
+    "-CA",
+    caPath,
+    "-CAkey",
+    `${dir}/ca.key`,
+    "-CAcreateserial",
+    "-out",
+    certPath,
+    "-days",
+    "1",
+    "-extfile",
+    `${dir}/leaf.ext`,
+  ]);
+  return { dir, certPath, keyPath, caPath };
+}
+
+const material = await makeCertificate();
+const cert = await Deno.readTextFile(material.certPath);
+const key = await Deno.readTextFile(material.keyPath);
+const ca = await Deno.readTextFile(material.caPath);
+
+Deno.test({
+  name: "TLS: es+tls:// with caCerts carries events; the server's URI says es+tls",
+  async fn() {
+    await using server = await startTestServer({ tlsCert: cert, tlsKey: key });
+    assertMatch(server.uri, /^es\+tls:\/\/127\.0\.0\.1:\d+$/);
+    await using client = await connect({ esURI: server.uri, caCerts: [ca] });
+    const sub = await client.subscribeMatch("^secret\\.");
+    await client.publish("secret.plans", { x: 1 });
+    for await (const event of sub) {
+      assertEquals(event.msg, { x: 1 });
+      break;
+    }
+  },
+});
+
+Deno.test("TLS: a client that does not trust the certificate is refused with a clear error", async () => {
+  await using server = await startTestServer({ tlsCert: cert, tlsKey: key });
+  await assertRejects(
+    () => connect({ esURI: server.uri, reconnect: false, connectTimeoutMs: 5000 }),
+    (e: unknown) => {
+      assert(e instanceof EsError, String(e));
+      assertMatch(e.message, /certificate|UnknownIssuer|invalid peer/i);
+      return true;
+    },
+  );
+  // The server still serves trusting clients.
+  await using client = await connect({ esURI: server.uri, caCerts: [ca] });
+  await client.flush();
+});
+
+Deno.test("TLS: a plain es:// client on a TLS port fails instead of hanging", async () => {
+  await using server = await startTestServer({ tlsCert: cert, tlsKey: key });
+  const plain = server.uri.replace("es+tls://", "es://");
+  await assertRejects(
+    () => connect({ esURI: plain, reconnect: false, connectTimeoutMs: 3000 }),
+    ConnectionClosedError,
+  );
+});
+
+Deno.test("es serve --tls-cert/--tls-key serves es+tls://; es publish --ca-cert reaches it", async () => {
+  await using server = await spawnServe([
+    "-N",
+    "--no-http",
+    "--tls-cert",
+    material.certPath,
+    "--tls-key",
+    material.keyPath,
+  ]);
+  assertMatch(server.uri, /^es\+tls:\/\//);
+  await using client = await connect({ esURI: server.uri, caCerts: [ca] });
+  const sub = await client.subscribe("tls.cli");
+  const r = await runEs([
+    "publish",
+    "--es",
+    server.uri,
+    "--ca-cert",
+    material.caPath,
+    "tls.cli",
+    "42",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  for await (const event of sub) {
+    assertEquals(event.msg, 42);
+    break;
+  }
+  const bad = await runEs(["serve", "-N", "--no-http", "-p", "0", "--tls-cert", material.certPath]);
+  assertEquals(bad.code, 2);
+  assertMatch(bad.stderr, /--tls-cert and --tls-key must be given together/);
+});
+
+Deno.test("TLS test files are removed", async () => {
+  await Deno.remove(material.dir, { recursive: true });
+});
