@@ -28,7 +28,7 @@ export async function installed(command: string): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -103,7 +103,7 @@ export async function startEs(workers: number | undefined): Promise<ServerProces
 
 /** Starts nats-server on a free loopback port. */
 export async function startNats(): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = freePort();
   const version = new TextDecoder().decode(
     (await new Deno.Command("nats-server", { args: ["--version"] }).output()).stdout,
   ).trim();
@@ -124,7 +124,7 @@ export async function startNats(): Promise<ServerProcess> {
 
 /** Starts redis-server on a free loopback port, without persistence or pub/sub buffer limits. */
 export async function startRedis(): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = freePort();
   const version = new TextDecoder().decode(
     (await new Deno.Command("redis-server", { args: ["--version"] }).output()).stdout,
   ).trim().split(" ").slice(0, 3).join(" ");
