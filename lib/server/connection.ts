@@ -45,6 +45,8 @@ export interface ServerContext {
   stats(): Promise<unknown>;
   /** Called once a subscription change is in the local index; resolves when it is in force everywhere. */
   interestChanged?(): Promise<void>;
+  /** With workers: resolves once events handed to other workers are processed (for FLUSH). */
+  settled?(): Promise<void> | undefined;
   /** Handles name-server frames, if this server embeds or is a name server. */
   handleNaming?(
     connection: ServerConnection,
@@ -189,6 +191,10 @@ export class ServerConnection {
           return this.#subscription(frame.type, frame.body);
         case FrameType.FLUSH: {
           const { requestId } = decodeRequest(frame.body, "FLUSH");
+          const settled = this.#ctx.settled?.();
+          if (settled !== undefined) {
+            return settled.then(() => this.queue.control(encodeOk(requestId)));
+          }
           this.queue.control(encodeOk(requestId));
           return;
         }

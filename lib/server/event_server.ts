@@ -11,11 +11,20 @@ import { ServerConnection, type ServerContext } from "./connection.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
 import { VERSION } from "../version.ts";
+import { startWorkerThreads } from "../dispatch/threads.ts";
 
 const log = getLogger(["es", "server"]);
 
 /** Time connections get to drain their queues on close. */
 const CLOSE_DRAIN_MS = 2_000;
+
+/** The dispatch workers attached to a server (see lib/dispatch/). */
+export interface WorkerThreads {
+  /** This server's statistics merged with every worker's. */
+  stats(local: ServerStats): Promise<ServerStats>;
+  /** Closes every worker. */
+  close(): Promise<void>;
+}
 
 /** A running event server. */
 export class EventServer implements AsyncDisposable {
@@ -41,6 +50,7 @@ export class EventServer implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   #acceptLoop: Promise<void>;
   #context: ServerContext;
+  #workers: WorkerThreads | undefined;
 
   constructor(listener: Deno.TcpListener, options: ResolvedOptions) {
     this.options = options;
@@ -100,9 +110,15 @@ export class EventServer implements AsyncDisposable {
     void connection.serve();
   }
 
+  /** Attaches dispatch workers: their statistics join this server's, and close() closes them. */
+  attachWorkers(workers: WorkerThreads): void {
+    this.#workers = workers;
+  }
+
   /** Current counters (async: with workers they are gathered from every thread). */
   stats(): Promise<ServerStats> {
-    return Promise.resolve(this.#localStats());
+    const local = this.#localStats();
+    return this.#workers ? this.#workers.stats(local) : Promise.resolve(local);
   }
 
   #localStats(): ServerStats {
@@ -149,6 +165,7 @@ export class EventServer implements AsyncDisposable {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const c of this.connections) c.close();
+    await this.#workers?.close();
     await this.#acceptLoop;
   }
 
@@ -173,9 +190,28 @@ function formatAddr(addr: Deno.Addr): string {
  *
  * @throws {RangeError} for invalid options; `Deno.errors.AddrInUse` when the port is taken.
  */
-export function startEventServer(options: EventServerOptions = {}): Promise<EventServer> {
+export async function startEventServer(options: EventServerOptions = {}): Promise<EventServer> {
   const resolved = resolveOptions(options);
-  const listener = Deno.listen({ hostname: resolved.hostname, port: resolved.port });
+  if (resolved.workers === 1) {
+    const listener = Deno.listen({ hostname: resolved.hostname, port: resolved.port });
+    return new EventServer(listener, resolved);
+  }
+  // Workers share the port with reusePort; a plain bind first makes a port
+  // held by another process fail with AddrInUse, as it does without workers.
+  if (resolved.port !== 0) {
+    Deno.listen({ hostname: resolved.hostname, port: resolved.port }).close();
+  }
+  const listener = Deno.listen({
+    hostname: resolved.hostname,
+    port: resolved.port,
+    reusePort: true,
+  });
   const server = new EventServer(listener, resolved);
-  return Promise.resolve(server);
+  try {
+    await startWorkerThreads(server);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return server;
 }

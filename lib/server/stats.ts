@@ -49,6 +49,8 @@ export interface ServerStats {
   patterns: number;
   subscribers: SubscriberStats[];
   subjects: SubjectStats[];
+  /** With dispatch workers: connections per thread, main thread first. */
+  workerConnections?: number[];
 }
 
 /** Most subjects listed, busiest first. */

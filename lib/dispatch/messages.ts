@@ -1,0 +1,25 @@
+/** Messages between the main thread and a dispatch worker. */
+
+import type { ResolvedOptions } from "../server/options.ts";
+import type { ServerStats } from "../server/stats.ts";
+
+/** Main thread → worker. */
+export type ToWorker =
+  | {
+    t: "init";
+    /** This worker's node number (1 and up; the main thread is 0). */
+    id: number;
+    options: ResolvedOptions;
+    /** The port every node listens on with `reusePort`. */
+    port: number;
+    peers: { id: number; port: MessagePort }[];
+  }
+  | { t: "stats"; req: number }
+  | { t: "close" };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { t: "ready" }
+  | { t: "failed"; message: string }
+  | { t: "stats"; req: number; stats: ServerStats }
+  | { t: "closed" };
