@@ -17,11 +17,12 @@ export function mergeStats(all: ServerStats[]): ServerStats {
   const merged: ServerStats = {
     ...first,
     totals,
-    subscribers: [...first.subscribers],
+    subscribers: first.subscribers.map((s) => ({ ...s, worker: 0 })),
     workerConnections: all.map((s) => s.connections),
   };
   for (const s of first.subjects) subjects.set(s.subject.toLowerCase(), { ...s });
-  for (const other of all.slice(1)) {
+  for (const [i, other] of all.entries()) {
+    if (i === 0) continue;
     merged.connections += other.connections;
     merged.rate += other.rate;
     merged.exactSubjects += other.exactSubjects;
@@ -29,7 +30,7 @@ export function mergeStats(all: ServerStats[]): ServerStats {
     for (const key of Object.keys(totals) as (keyof typeof totals)[]) {
       totals[key] += other.totals[key];
     }
-    merged.subscribers.push(...other.subscribers);
+    for (const s of other.subscribers) merged.subscribers.push({ ...s, worker: i });
     for (const s of other.subjects) {
       const key = s.subject.toLowerCase();
       const known = subjects.get(key);

@@ -15,6 +15,7 @@ export type ToWorker =
     peers: { id: number; port: MessagePort }[];
   }
   | { t: "stats"; req: number }
+  | { t: "gathered"; req: number; stats: ServerStats }
   | { t: "close" };
 
 /** Worker → main thread. */
@@ -22,4 +23,6 @@ export type FromWorker =
   | { t: "ready" }
   | { t: "failed"; message: string }
   | { t: "stats"; req: number; stats: ServerStats }
+  /** A client on the worker asked for STATS: the main thread gathers them from all. */
+  | { t: "gather"; req: number }
   | { t: "closed" };

@@ -64,6 +64,10 @@ export async function startWorkerThreads(server: EventServer): Promise<void> {
       } else if (m.t === "stats") {
         handle.stats.get(m.req)?.(m.stats);
         handle.stats.delete(m.req);
+      } else if (m.t === "gather") {
+        void server.stats().then((stats) =>
+          worker.postMessage({ t: "gathered", req: m.req, stats } satisfies ToWorker)
+        );
       } else if (m.t === "closed") handle.closed.resolve();
     };
     worker.onerror = (e) => {

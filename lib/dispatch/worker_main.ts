@@ -8,8 +8,11 @@
 import { EventServer } from "../server/event_server.ts";
 import { DispatchNode } from "./node.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
+import type { ServerStats } from "../server/stats.ts";
 
 let node: DispatchNode | undefined;
+let nextGather = 1;
+const gathering = new Map<number, (stats: ServerStats) => void>();
 
 function send(message: FromWorker): void {
   self.postMessage(message);
@@ -24,6 +27,13 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
         const listener = Deno.listen({ hostname: options.hostname, port, reusePort: true });
         const server = new EventServer(listener, { ...options, port });
         node = new DispatchNode(message.id, server);
+        // STATS from a client here reports the whole server, as the main thread merges it.
+        server.context.stats = () =>
+          new Promise((resolve) => {
+            const req = nextGather++;
+            gathering.set(req, resolve);
+            send({ t: "gather", req });
+          });
         for (const peer of message.peers) node.addPeer(peer.id, peer.port);
         send({ t: "ready" });
       } catch (error) {
@@ -33,6 +43,10 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     }
     case "stats":
       if (node) send({ t: "stats", req: message.req, stats: await node.server.stats() });
+      return;
+    case "gathered":
+      gathering.get(message.req)?.(message.stats);
+      gathering.delete(message.req);
       return;
     case "close":
       if (node) {

@@ -15,6 +15,8 @@ export interface SubscriberStats {
   delivered: number;
   dropped: number;
   published: number;
+  /** With dispatch workers: the thread serving it (0 = main thread). */
+  worker?: number;
 }
 
 /** One subject in the statistics, with its recent rate. */
