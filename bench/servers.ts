@@ -82,7 +82,18 @@ function stopper(child: Deno.ChildProcess): () => Promise<void> {
 
 /** Starts `es serve` with `workers` dispatch workers. */
 export async function startEs(workers: number | undefined): Promise<ServerProcess> {
-  const args = ["run", ...ES_FLAGS, new URL("main.ts", ROOT).pathname, "serve", "-p", "0", "-N"];
+  // BENCH_ES_FLAGS adds Deno flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile es.
+  const extra = (Deno.env.get("BENCH_ES_FLAGS") ?? "").split(" ").filter((f) => f);
+  const args = [
+    "run",
+    ...ES_FLAGS,
+    ...extra,
+    new URL("main.ts", ROOT).pathname,
+    "serve",
+    "-p",
+    "0",
+    "-N",
+  ];
   args.push("--no-http");
   if (workers !== undefined) args.push("--workers", String(workers));
   const child = new Deno.Command(Deno.execPath(), {

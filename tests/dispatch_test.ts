@@ -128,7 +128,7 @@ Deno.test("a subscription is in force on every worker when its reply arrives, an
       for (const p of pubs) void p.conn.publish(subject, [s.name, p.name]);
     }
     await Promise.all(pubs.map((p) => p.conn.flush()));
-    for (const [i, s] of subs.entries()) {
+    for (const s of subs) {
       const got = s.events.filter((e) =>
         e.subject === subject && (e.msg as string[])[0] === s.name
       );

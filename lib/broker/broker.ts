@@ -57,6 +57,7 @@ export class Broker<T extends Target = Target> {
    * @param subjectBytes The same subject in UTF-8, copied into the event frame.
    * @param blocked Receives the targets that are full in block mode; the
    * caller must wait for their room before it routes more.
+   * @param key `subjectKey(subject)`, when the caller has it already.
    */
   route(
     subject: string,
@@ -65,10 +66,10 @@ export class Broker<T extends Target = Target> {
     codec: number,
     payload: Uint8Array,
     blocked: Target[],
+    key: string = subjectKey(subject),
   ): void {
     const totals = this.totals;
     totals.events++;
-    const key = subjectKey(subject);
     this.#count(key, subject);
     const targets = this.index.targetsByKey(key);
     const peers = this.peers === undefined ? NONE : this.peers.targetsByKey(key);
@@ -90,10 +91,11 @@ export class Broker<T extends Target = Target> {
 
   /**
    * Delivers an EVENT frame that another worker routed here to the local
-   * subscribers of `subject` (the frame is shared, never copied).
+   * subscribers of the subject whose `subjectKey()` is `key` (the frame is
+   * shared, never copied).
    */
-  deliverFrame(subject: string, frame: Uint8Array, blocked: Target[]): void {
-    const targets = this.index.targets(subject);
+  deliverFrame(key: string, frame: Uint8Array, blocked: Target[]): void {
+    const targets = this.index.targetsByKey(key);
     this.totals.routed += targets.length;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i]!;

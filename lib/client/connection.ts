@@ -14,7 +14,6 @@ import {
   decodeRequest,
   encodeConnect,
   encodeListRequest,
-  encodePub,
   encodeRequest,
   PONG_FRAME,
   utf8,
@@ -23,7 +22,8 @@ import {
 import { FrameParser, type RawFrame } from "../protocol/parser.ts";
 import { checkSubject, toList } from "../protocol/subjects.ts";
 import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts";
-import { encodeMessage } from "../protocol/codec.ts";
+import { encodeMessageShared } from "../protocol/codec.ts";
+import { OutBuffer, pubFrameBytes } from "./out_buffer.ts";
 import { AuthenticationError, ConnectionClosedError, EsError, ProtocolError } from "./errors.ts";
 import { parseEndpoint } from "./options.ts";
 import { openTransport } from "./transport.ts";
@@ -67,8 +67,7 @@ export class ClientConnection {
   #transport: Transport;
   #pending = new Map<number, PendingRequest>();
   #nextRequestId = 1;
-  #out: Uint8Array[] = [];
-  #outBytes = 0;
+  #out = new OutBuffer();
   #writing = false;
   #drainWaiters: (() => void)[] = [];
   #idle: PromiseWithResolvers<void> = Promise.withResolvers();
@@ -195,9 +194,13 @@ export class ClientConnection {
   send(frame: Uint8Array): Promise<void> | undefined {
     if (this.#closedError) throw this.#closedError;
     this.#out.push(frame);
-    this.#outBytes += frame.length;
+    return this.#queued();
+  }
+
+  /** Starts the writer; a promise means "over the high-water mark, wait". */
+  #queued(): Promise<void> | undefined {
     if (!this.#writing) void this.#drain();
-    if (this.#outBytes < HIGH_WATER_BYTES) return undefined;
+    if (this.#out.size < HIGH_WATER_BYTES) return undefined;
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
@@ -205,13 +208,11 @@ export class ClientConnection {
     this.#writing = true;
     this.#idle = Promise.withResolvers();
     try {
-      while (this.#out.length > 0) {
-        const out = this.#out;
-        const bytes = out.length === 1 ? out[0]! : concat(out, this.#outBytes);
-        this.#out = [];
-        this.#outBytes = 0;
+      while (this.#out.size > 0) {
+        const bytes = this.#out.take();
         this.#releaseDrainWaiters();
         await writeAll(this.#transport, bytes);
+        this.#out.recycle(bytes);
       }
     } catch (cause) {
       this.#end(
@@ -259,15 +260,19 @@ export class ClientConnection {
       ? [this.#subjectBytes(subjects)]
       : toList(subjects).map((s) => this.#subjectBytes(s));
     if (list.length === 0) throw new TypeError("Cannot publish: no subject given");
-    const frame = encodePub(CodecTag.MSGPACK, list, encodeMessage(message));
-    if (frame.length - 4 > this.maxFrameBytes) {
+    if (this.#closedError) throw this.#closedError;
+    // Encoded into the encoder's own buffer, then straight into the out buffer.
+    const payload = encodeMessageShared(message);
+    const frameBytes = pubFrameBytes(list, payload);
+    if (frameBytes - 4 > this.maxFrameBytes) {
       throw new RangeError(
         `Cannot publish: the message makes a frame of ${
-          frame.length - 4
+          frameBytes - 4
         } bytes, over the server's limit of ${this.maxFrameBytes}`,
       );
     }
-    return this.send(frame);
+    this.#out.pushPub(CodecTag.MSGPACK, list, payload);
+    return this.#queued();
   }
 
   // ---- Requests ----
@@ -399,14 +404,4 @@ export class ClientConnection {
     }
     this.#end(new ConnectionClosedError(`Connection to ${this.uri} is closed`), true);
   }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -8,7 +8,7 @@
 import type { Broker } from "../broker/broker.ts";
 import type { Target } from "../broker/subscriber_queue.ts";
 import { whenAllHaveRoom } from "../broker/broker.ts";
-import { decodeShortString } from "../protocol/frames.ts";
+import { SubjectCache } from "../protocol/subject_cache.ts";
 import type { SubjectIndex } from "../broker/subject_index.ts";
 
 /** Bytes of one outgoing batch buffer (a larger frame gets a buffer of its own). */
@@ -18,6 +18,9 @@ export const CREDIT_WINDOW = 8192;
 /** Offsets in an EVENT frame: u32 length, u8 type, f64 time, u8 codec, u16 subject length. */
 const SUBJECT_LENGTH_AT = 14;
 const SUBJECT_AT = 16;
+
+/** Subjects of events arriving from peers on this thread. */
+const inboundSubjects = new SubjectCache();
 
 /** One change of a node's interest: [op, subject key or pattern]. */
 export type InterestOp = [op: InterestCode, item: string];
@@ -206,8 +209,8 @@ export class Peer implements Target {
         while (at < bytes.length) {
           const end = at + 4 + view.getUint32(at);
           const subjectEnd = at + SUBJECT_AT + view.getUint16(at + SUBJECT_LENGTH_AT);
-          const subject = decodeShortString(bytes.subarray(at + SUBJECT_AT, subjectEnd));
-          broker.deliverFrame(subject, bytes.subarray(at, end), blocked);
+          const cached = inboundSubjects.lookup(bytes, at + SUBJECT_AT, subjectEnd);
+          broker.deliverFrame(cached.key, bytes.subarray(at, end), blocked);
           at = end;
           if (blocked.length > 0) {
             await whenAllHaveRoom(blocked);

@@ -28,6 +28,21 @@ export function encodeMessage(message: unknown): Uint8Array {
 }
 
 /**
+ * Like `encodeMessage()`, but returns a view of the encoder's own buffer,
+ * valid only until the next encode: copy it before encoding anything else.
+ *
+ * @throws {TypeError} for values the codec cannot carry.
+ */
+export function encodeMessageShared(message: unknown): Uint8Array {
+  refuseUnencodable(message, new Set());
+  try {
+    return msgpackEncoder.encodeSharedRef(message);
+  } catch (cause) {
+    throw new TypeError(`Cannot encode message: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
  * Decodes a payload by its codec tag.
  *
  * @throws {TypeError} for an unknown codec tag or bytes that do not decode.

@@ -24,6 +24,7 @@ import {
   PONG_FRAME,
 } from "../protocol/frames.ts";
 import { FrameParser, type RawFrame } from "../protocol/parser.ts";
+import { SubjectCache } from "../protocol/subject_cache.ts";
 import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts";
 import { checkSubject, utf8Length } from "../protocol/subjects.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -59,6 +60,8 @@ export interface ServerContext {
 }
 
 let nextConnectionId = 1;
+/** Subjects seen in PUB frames on this thread. */
+const publishSubjects = new SubjectCache();
 
 /** Thrown for requests the server refuses; becomes an ERR frame. */
 class RequestError extends Error {
@@ -271,6 +274,34 @@ export class ServerConnection {
    * routed, one timestamp for the whole publish.
    */
   #publish(body: Uint8Array): Promise<unknown> | undefined {
+    // Fast path: one well-formed subject, looked up in the subject cache (no
+    // decoding, no per-event objects but the payload view and the event frame).
+    if (body.length >= 5 && body[1] === 0 && body[2] === 1) {
+      const end = 5 + ((body[3]! << 8) | body[4]!);
+      const { broker, options } = this.#ctx;
+      if (end > 5 && end - 5 <= options.maxSubjectBytes && end <= body.length) {
+        const cached = publishSubjects.lookup(body, 5, end);
+        const blocked = this.#blocked;
+        blocked.length = 0;
+        this.published++;
+        broker.totals.publishes++;
+        broker.route(
+          cached.subject,
+          cached.bytes,
+          Date.now(),
+          body[0]!,
+          body.subarray(end),
+          blocked,
+          cached.key,
+        );
+        return blocked.length === 0 ? undefined : whenAllHaveRoom(blocked);
+      }
+    }
+    return this.#publishChecked(body);
+  }
+
+  /** PUB with several subjects, or malformed: every field checked. */
+  #publishChecked(body: Uint8Array): Promise<unknown> | undefined {
     const { broker, options } = this.#ctx;
     const r = new BodyReader(body, "PUB");
     const codec = r.u8();
