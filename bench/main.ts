@@ -84,8 +84,15 @@ function record(system: System, metrics: Metrics): void {
   for (const [name, value] of Object.entries(metrics)) (bySystem[name] ??= []).push(value);
 }
 
+/** Collects the bench process's garbage (with --v8-flags=--expose-gc) and lets things calm down. */
+async function quiet(): Promise<void> {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((r) => setTimeout(r, 300));
+}
+
 async function step(system: System, name: string, run: () => Promise<Metrics>): Promise<void> {
   if (!want(name)) return;
+  await quiet();
   const t0 = performance.now();
   try {
     const metrics = await withTimeout(run(), 180_000, `${system.label} ${name}`);
@@ -119,15 +126,11 @@ const started = new Date();
 for (let run = 1; run <= runs; run++) {
   console.log(`Run ${run}/${runs}`);
   for (const system of systems) {
-    if (want("M1")) {
-      const server = await system.start();
-      versions[system.label] = server.version;
-      await step(system, "M1", () => m1(server.url, server.pid, sizes));
-      await server.stop();
-    }
     const server = await system.start();
     versions[system.label] = server.version;
     const url = server.url;
+    // Warm-up (not recorded): the bench process compiles this client's hot paths.
+    await w1(url, { ...sizes, w1Events: 20_000 }).catch(() => {});
     await step(system, "W1", () => w1(url, sizes));
     await step(system, "W2", () => w2(url, sizes));
     await step(system, "W3", () => w3(url, sizes));
@@ -140,6 +143,11 @@ for (let run = 1; run <= runs; run++) {
       return metrics;
     });
     await server.stop();
+    if (want("M1")) {
+      const fresh = await system.start();
+      await step(system, "M1", () => m1(fresh.url, fresh.pid, sizes));
+      await fresh.stop();
+    }
   }
 }
 

@@ -8,6 +8,33 @@ import { CodecTag } from "./constants.ts";
 
 const msgpackEncoder = new Encoder();
 const msgpackDecoder = new Decoder();
+// The decoder returns binaries as views of its input; readers reuse their read
+// buffers, so each binary is copied out (the only copy a binary message needs).
+const decoderInternals = msgpackDecoder as unknown as {
+  decodeBinary(byteLength: number, headOffset: number): Uint8Array;
+};
+const binaryView = decoderInternals.decodeBinary.bind(msgpackDecoder);
+decoderInternals.decodeBinary = (byteLength, headOffset) =>
+  copyOut(binaryView(byteLength, headOffset));
+
+/** Small binaries are copied into shared slabs: a view each, not an ArrayBuffer each. */
+const SLAB_BYTES = 64 * 1024;
+const SMALL_BYTES = 1024;
+let slab = new Uint8Array(0);
+let slabAt = 0;
+
+function copyOut(view: Uint8Array): Uint8Array {
+  const n = view.length;
+  if (n > SMALL_BYTES) return view.slice();
+  if (slabAt + n > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const copy = slab.subarray(slabAt, slabAt + n);
+  copy.set(view);
+  slabAt += n;
+  return copy;
+}
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 

@@ -37,7 +37,7 @@ export interface CachedSubject {
   readonly bytes: Uint8Array;
 }
 
-const SLOTS = 4096;
+const SLOTS = 16384;
 
 /** Subject bytes → string and key, for subjects up to 256 bytes. */
 export class SubjectCache {
