@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task bench`: runs es (at --workers 1 and at its default), nats-server,
+ * `deno task bench`: runs es (at --workers 1 and at --workers = CPU count), nats-server,
  * redis-server and a byte relay on the same workloads, prints one table of
  * medians with ratios and writes bench/RESULTS.md.
  *
@@ -57,7 +57,11 @@ interface System {
 
 const all: System[] = [
   { key: "es1", label: "es w1", start: () => startEs(1) },
-  { key: "es", label: "es default", start: () => startEs(undefined) },
+  {
+    key: "es",
+    label: `es w${navigator.hardwareConcurrency}`,
+    start: () => startEs(navigator.hardwareConcurrency),
+  },
   { key: "nats", label: "NATS", start: startNats },
   { key: "redis", label: "Redis", start: startRedis },
   { key: "relay", label: "relay", start: startRelay },
@@ -189,7 +193,7 @@ if (!values["no-write"]) {
     "",
     "## Results",
     "",
-    "Rates are events (deliveries) per second at the subscribers. Ratios are es/peer for es w1 | es default;",
+    `Rates are events (deliveries) per second at the subscribers. Ratios are es/peer for es w1 | es w${navigator.hardwareConcurrency}`,
     "for latencies and memory lower is better, so a ratio below 1 favours es there.",
     "",
     "```",

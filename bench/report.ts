@@ -44,13 +44,21 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return (a / b).toFixed(2);
 }
 
+/** The es configurations measured, fewest workers first. */
+function esColumns(results: Results): string[] {
+  return Object.keys(results).filter((l) => l.startsWith("es w")).sort((a, b) =>
+    Number(a.slice(4)) - Number(b.slice(4))
+  );
+}
+
 /** The results as one fixed-width table with es/peer ratios. */
 export function formatTable(results: Results): string {
   derive(results);
-  const es1 = results["es w1"];
-  const es = results["es default"];
+  const esLabels = esColumns(results);
+  const es1 = results[esLabels[0] ?? ""];
+  const es = results[esLabels[1] ?? ""];
   const peers = ["NATS", "Redis", "relay"].filter((p) => results[p]);
-  const labels = ["es w1", "es default", ...peers].filter((l) => results[l]);
+  const labels = [...esLabels, ...peers].filter((l) => results[l]);
   const head = ["metric", ...labels, ...peers.map((p) => `es/${p}`)];
   const rows = [head];
   for (const name of ROWS) {
@@ -80,7 +88,7 @@ export function targets(results: Results): string {
   const nats = results["NATS"];
   const relay = results["relay"];
   const lines: string[] = [];
-  for (const label of ["es w1", "es default"]) {
+  for (const label of esColumns(results)) {
     const e = results[label];
     if (!e) continue;
     const check = (what: string, ok: boolean | undefined, detail: string) =>

@@ -33,7 +33,7 @@ import { VERSION } from "../version.ts";
 const log = getLogger(["es", "server"]);
 
 /** Read buffers start small (idle connections are cheap) and grow with traffic. */
-const MIN_READ_BYTES = 4 * 1024;
+const MIN_READ_BYTES = 512;
 const MAX_READ_BYTES = 256 * 1024;
 /** Time a client has to answer HELLO. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;

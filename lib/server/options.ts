@@ -20,7 +20,11 @@ export interface EventServerOptions {
   queueSize?: number;
   /** Full queue: true holds publishers, false drops events for that subscriber. Default true. */
   blockQueue?: boolean;
-  /** Dispatch workers. Default: the number of CPUs. */
+  /**
+   * Dispatch threads: 1 = everything on the calling thread, no Worker; N > 1
+   * = the calling thread plus N - 1 Workers sharing the port. Default 1, the
+   * faster setting measured on a 2-core machine (see docs/DISPATCH.md).
+   */
   workers?: number;
   /** `"embedded"` (default), `"none"`, or the `ns://host:port` of a name server to register with. */
   nameServer?: "embedded" | "none" | string;
@@ -56,6 +60,9 @@ export interface ResolvedOptions {
   heartbeatMs: number;
 }
 
+/** Default dispatch threads; the measurement behind it is in docs/DISPATCH.md. */
+export const DEFAULT_WORKERS = 1;
+
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`Invalid ${name} ${value}: must be a whole number of at least 1`);
@@ -84,7 +91,7 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
     ident: options.ident || undefined,
     queueSize: positiveInt("queueSize", options.queueSize ?? 1000),
     blockQueue: options.blockQueue ?? true,
-    workers: positiveInt("workers", options.workers ?? navigator.hardwareConcurrency ?? 1),
+    workers: positiveInt("workers", options.workers ?? DEFAULT_WORKERS),
     nameServer: options.nameServer ?? "embedded",
     nsPort: port("nsPort", options.nsPort ?? 9090),
     replace: options.replace ?? false,
