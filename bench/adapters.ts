@@ -130,7 +130,7 @@ class RedisBench implements BenchClient {
   #redis: Redis;
   #inFlight: Promise<unknown>[] = [];
   constructor(url: string) {
-    this.#redis = new Redis(url, { enableAutoPipelining: true, lazyConnect: false });
+    this.#redis = new Redis(url, { enableAutoPipelining: true, enableReadyCheck: false });
   }
   publish(subject: string, payload: Uint8Array): Promise<unknown> | undefined {
     this.#inFlight.push(

@@ -89,3 +89,39 @@ Deno.test("a PUB with an invalid UTF-8 subject is refused with an error and the 
   assert(/UTF-8/.test(errors[0]!.message), errors[0]!.message);
   await conn.close();
 });
+
+Deno.test("simple messages (integers, nil, booleans, floats, binaries) decode as the full decoder does", async () => {
+  const { encodeMessage, decodeMessage } = await import("../lib/protocol/codec.ts");
+  const { CodecTag } = await import("../lib/protocol/constants.ts");
+  const values: unknown[] = [
+    0,
+    1,
+    127,
+    128,
+    -1,
+    -32,
+    -33,
+    65535,
+    -70000,
+    2 ** 40,
+    null,
+    true,
+    false,
+    0.5,
+    -1e300,
+    Number.NaN,
+    new Uint8Array(0),
+    new Uint8Array([1, 2, 3]),
+    new Uint8Array(255).fill(7),
+    new Uint8Array(256).fill(8),
+    new Uint8Array(70_000).fill(9),
+    "text",
+    [1, new Uint8Array([4])],
+    { a: new Uint8Array([5]) },
+  ];
+  for (const value of values) {
+    const decoded = decodeMessage(CodecTag.MSGPACK, encodeMessage(value));
+    if (typeof value === "number" && Number.isNaN(value)) assert(Number.isNaN(decoded));
+    else assertEquals(decoded, value, `round trip of ${String(value)}`);
+  }
+});

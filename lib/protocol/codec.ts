@@ -17,6 +17,35 @@ const binaryView = decoderInternals.decodeBinary.bind(msgpackDecoder);
 decoderInternals.decodeBinary = (byteLength, headOffset) =>
   copyOut(binaryView(byteLength, headOffset));
 
+/** Returned by `decodeSimple()` for anything it leaves to the full decoder. */
+const NOT_SIMPLE = Symbol("not simple");
+const scratch = new DataView(new ArrayBuffer(8));
+
+/**
+ * The commonest whole messages (small integers, nil, booleans, float 64 and
+ * binaries) without the full decoder's per-call setup.
+ */
+function decodeSimple(p: Uint8Array): unknown {
+  const n = p.length;
+  if (n === 0) return NOT_SIMPLE;
+  const head = p[0]!;
+  if (n === 1) {
+    if (head <= 0x7f) return head;
+    if (head >= 0xe0) return head - 0x100;
+    if (head === 0xc0) return null;
+    if (head === 0xc2) return false;
+    if (head === 0xc3) return true;
+    return NOT_SIMPLE;
+  }
+  if (head === 0xc4 && p[1]! + 2 === n) return copyOut(p.subarray(2));
+  if (head === 0xc5 && n >= 3 && ((p[1]! << 8) | p[2]!) + 3 === n) return copyOut(p.subarray(3));
+  if (head === 0xcb && n === 9) {
+    for (let i = 0; i < 8; i++) scratch.setUint8(i, p[i + 1]!);
+    return scratch.getFloat64(0);
+  }
+  return NOT_SIMPLE;
+}
+
 /** Small binaries are copied into shared slabs: a view each, not an ArrayBuffer each. */
 const SLAB_BYTES = 64 * 1024;
 const SMALL_BYTES = 1024;
@@ -76,8 +105,10 @@ export function encodeMessageShared(message: unknown): Uint8Array {
  */
 export function decodeMessage(codec: number, payload: Uint8Array): unknown {
   switch (codec) {
-    case CodecTag.MSGPACK:
-      return msgpackDecoder.decode(payload);
+    case CodecTag.MSGPACK: {
+      const simple = decodeSimple(payload);
+      return simple === NOT_SIMPLE ? msgpackDecoder.decode(payload) : simple;
+    }
     case CodecTag.RAW:
       return payload.slice();
     case CodecTag.JSON:
