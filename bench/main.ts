@@ -193,7 +193,7 @@ if (!values["no-write"]) {
     "",
     "## Results",
     "",
-    `Rates are events (deliveries) per second at the subscribers. Ratios are es/peer for es w1 | es w${navigator.hardwareConcurrency}`,
+    `Rates are events (deliveries) per second at the subscribers. Ratios are es/peer for es w1 | es w${navigator.hardwareConcurrency};`,
     "for latencies and memory lower is better, so a ratio below 1 favours es there.",
     "",
     "```",

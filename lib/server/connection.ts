@@ -6,7 +6,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { type Broker, whenAllHaveRoom } from "../broker/broker.ts";
-import { SubscriberQueue } from "../broker/subscriber_queue.ts";
+import { SubscriberQueue, type Target } from "../broker/subscriber_queue.ts";
 import { makeNonce, serverProof, verifyClientProof } from "../protocol/auth.ts";
 import { ErrorCode, FrameType, PROTOCOL_VERSION } from "../protocol/constants.ts";
 import { FrameError } from "../protocol/errors.ts";
@@ -91,7 +91,8 @@ export class ServerConnection {
   #ready = false;
   #closed = false;
   #serverNonce = makeNonce();
-  #blocked: SubscriberQueue[] = [];
+  /** Targets (local queues or peer workers) that were full at the last publish. */
+  #blocked: Target[] = [];
 
   constructor(transport: Transport, ctx: ServerContext, remote: string) {
     this.#transport = transport;
