@@ -25,7 +25,7 @@ Options:
       --queue-size N       events queued per subscriber (default 1000, env ES_QUEUESIZE)
       --block-queue        full queue holds publishers, nothing lost (default; env ES_BLOCKQUEUE=1)
       --no-block-queue     full queue drops new events for that subscriber (env ES_BLOCKQUEUE=0)
-      --workers N          dispatch workers (default: the number of CPUs)
+      --workers N          dispatch threads sharing the port (default: CPU count)
       --http-port PORT     HTTP side: client module, stats, dashboard (default 7767, 0 = any)
       --no-http            no HTTP side
       --heartbeat-ms MS    heartbeat interval (default 30000)

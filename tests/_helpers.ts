@@ -12,9 +12,14 @@ const ROOT = new URL("../", import.meta.url);
 export const ES_RUN_FLAGS = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).tasks.es
   .split(" ").slice(2, -1) as string[];
 
-/** Starts an in-process event server on a free port, with no name server and no HTTP unless asked. */
+/**
+ * Starts an in-process event server on a free port, with no name server and no
+ * HTTP unless asked, on one thread unless asked (tests look at its
+ * connections and hooks; tests/dispatch_test.ts and the `es serve` tests cover
+ * the default of one thread per CPU).
+ */
 export function startTestServer(options: EventServerOptions = {}): Promise<EventServer> {
-  return startEventServer({ port: 0, httpPort: false, nameServer: "none", ...options });
+  return startEventServer({ port: 0, httpPort: false, nameServer: "none", workers: 1, ...options });
 }
 
 /** The lines a running `es` printed so far, and ways to wait for more. */

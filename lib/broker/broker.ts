@@ -9,6 +9,8 @@ import { subjectKey } from "../protocol/subjects.ts";
 import { type PatternCheck, SubjectIndex } from "./subject_index.ts";
 import type { Target } from "./subscriber_queue.ts";
 
+const NONE: readonly Target[] = [];
+
 /** Most distinct subjects counted in the statistics; past it they are summed as one. */
 const MAX_SUBJECT_STATS = 10_000;
 
@@ -36,6 +38,11 @@ export class Broker<T extends Target = Target> {
   readonly index: SubjectIndex<T>;
   readonly totals: BrokerTotals = { publishes: 0, events: 0, unrouted: 0, routed: 0 };
   readonly subjects = new Map<string, SubjectCounter>();
+  /**
+   * Other workers interested in each subject (set by dispatch). Events for
+   * them are counted as routed by the worker that delivers them.
+   */
+  peers: SubjectIndex<Target> | undefined;
   #otherSubjects: SubjectCounter = { subject: "(other subjects)", published: 0 };
 
   constructor(options: { checkPattern?: PatternCheck } = {}) {
@@ -50,6 +57,7 @@ export class Broker<T extends Target = Target> {
    * @param subjectBytes The same subject in UTF-8, copied into the event frame.
    * @param blocked Receives the targets that are full in block mode; the
    * caller must wait for their room before it routes more.
+   * @param key `subjectKey(subject)`, when the caller has it already.
    */
   route(
     subject: string,
@@ -57,13 +65,15 @@ export class Broker<T extends Target = Target> {
     time: number,
     codec: number,
     payload: Uint8Array,
-    blocked: T[],
+    blocked: Target[],
+    key: string = subjectKey(subject),
   ): void {
     const totals = this.totals;
     totals.events++;
-    this.#count(subject);
-    const targets = this.index.targets(subject);
-    if (targets.length === 0) {
+    this.#count(key, subject);
+    const targets = this.index.targetsByKey(key);
+    const peers = this.peers === undefined ? NONE : this.peers.targetsByKey(key);
+    if (targets.length === 0 && peers.length === 0) {
       totals.unrouted++;
       return;
     }
@@ -73,10 +83,27 @@ export class Broker<T extends Target = Target> {
       const target = targets[i]!;
       if (!target.deliver(frame)) blocked.push(target);
     }
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[i]!;
+      if (!peer.deliver(frame)) blocked.push(peer);
+    }
   }
 
-  #count(subject: string): void {
-    const key = subjectKey(subject);
+  /**
+   * Delivers an EVENT frame that another worker routed here to the local
+   * subscribers of the subject whose `subjectKey()` is `key` (the frame is
+   * shared, never copied).
+   */
+  deliverFrame(key: string, frame: Uint8Array, blocked: Target[]): void {
+    const targets = this.index.targetsByKey(key);
+    this.totals.routed += targets.length;
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
+      if (!target.deliver(frame)) blocked.push(target);
+    }
+  }
+
+  #count(key: string, subject: string): void {
     let counter = this.subjects.get(key);
     if (!counter) {
       if (this.subjects.size >= MAX_SUBJECT_STATS) {

@@ -24,6 +24,12 @@ interface SubjectEntry<T> {
 export type PatternCheck = (pattern: string) => void;
 
 /**
+ * Told when a subject key or pattern gains its first member (`present` true)
+ * or loses its last one: the index's interest as a whole changed.
+ */
+export type InterestListener = (item: string, isPattern: boolean, present: boolean) => void;
+
+/**
  * A subscription index over members of type `T` (subscribers, or peer
  * workers). Every member appears at most once in a subject's targets, however
  * many of its subscriptions match.
@@ -35,6 +41,8 @@ export class SubjectIndex<T> {
   #generation = 0;
   #memoLimit: number;
   #checkPattern: PatternCheck | undefined;
+  /** Set by dispatch to mirror this index's interest on other workers. */
+  onInterest: InterestListener | undefined;
 
   constructor(options: { memoLimit?: number; checkPattern?: PatternCheck } = {}) {
     this.#memoLimit = options.memoLimit ?? DEFAULT_MEMO_LIMIT;
@@ -60,6 +68,7 @@ export class SubjectIndex<T> {
       if (members.has(member)) continue;
       members.add(member);
       this.#memo.delete(key);
+      if (members.size === 1) this.onInterest?.(key, false, true);
     }
   }
 
@@ -77,6 +86,7 @@ export class SubjectIndex<T> {
       if (entry.members.has(member)) continue;
       entry.members.add(member);
       this.#generation++;
+      if (entry.members.size === 1) this.onInterest?.(pattern.source, true, true);
     }
   }
 
@@ -87,19 +97,42 @@ export class SubjectIndex<T> {
 
   /** Removes the exact subscription and the pattern subscription given by each string. */
   unsubscribe(member: T, subjectsOrPatterns: readonly string[]): void {
-    for (const item of subjectsOrPatterns) {
+    this.unsubscribeExact(member, subjectsOrPatterns);
+    this.unsubscribePatterns(member, subjectsOrPatterns);
+  }
+
+  /** Removes exact subscriptions only. */
+  unsubscribeExact(member: T, subjects: readonly string[]): void {
+    for (const item of subjects) {
       const key = subjectKey(item);
       const members = this.#exact.get(key);
       if (members?.delete(member)) {
-        if (members.size === 0) this.#exact.delete(key);
+        if (members.size === 0) {
+          this.#exact.delete(key);
+          this.onInterest?.(key, false, false);
+        }
         this.#memo.delete(key);
       }
+    }
+  }
+
+  /** Removes pattern subscriptions only. */
+  unsubscribePatterns(member: T, patterns: readonly string[]): void {
+    for (const item of patterns) {
       const entry = this.#patterns.get(item);
       if (entry?.members.delete(member)) {
-        if (entry.members.size === 0) this.#patterns.delete(item);
+        if (entry.members.size === 0) {
+          this.#patterns.delete(item);
+          this.onInterest?.(item, true, false);
+        }
         this.#generation++;
       }
     }
+  }
+
+  /** Every subject key and pattern with at least one member. */
+  interest(): { exact: string[]; patterns: string[] } {
+    return { exact: [...this.#exact.keys()], patterns: [...this.#patterns.keys()] };
   }
 
   /** Removes every subscription of `member`. */
@@ -113,7 +146,11 @@ export class SubjectIndex<T> {
    * @returns A shared array: do not modify it.
    */
   targets(subject: string): readonly T[] {
-    const key = subjectKey(subject);
+    return this.targetsByKey(subjectKey(subject));
+  }
+
+  /** `targets()` for a subject already lower-cased with `subjectKey()`. */
+  targetsByKey(key: string): readonly T[] {
     const entry = this.#memo.get(key);
     if (entry && entry.generation === this.#generation) return entry.targets;
     const targets = this.#compute(key);

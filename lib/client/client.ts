@@ -16,6 +16,9 @@ import { VERSION } from "../version.ts";
 
 const log = getLogger(["es", "client"]);
 
+/** Most distinct subjects whose subscriptions are remembered. */
+const ROUTE_MEMO_LIMIT = 10_000;
+
 /** Options of one subscription. */
 export interface SubscriptionOptions {
   /** Events buffered before the connection's read waits. Default 1000. */
@@ -98,6 +101,8 @@ export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
 export class Client implements AsyncDisposable {
   #link: LazyConnection;
   #subscriptions = new Set<Subscription>();
+  /** The subscriptions wanting each subject seen, forgotten when subscriptions change. */
+  #routes = new Map<string, Subscription[]>();
   #asyncError: Error | undefined;
 
   /** @internal Use `connect()`. */
@@ -133,6 +138,8 @@ export class Client implements AsyncDisposable {
 
   #wire(connection: ClientConnection): void {
     connection.onEvent = (wire) => {
+      const subs = this.#routes.get(wire.subject) ?? this.#route(wire.subject);
+      if (subs.length === 0) return undefined;
       let event: Event;
       try {
         event = toEvent(wire);
@@ -144,9 +151,9 @@ export class Client implements AsyncDisposable {
         });
         return undefined;
       }
+      if (subs.length === 1) return subs[0]!.push(event);
       let waits: Promise<void>[] | undefined;
-      for (const sub of this.#subscriptions) {
-        if (!sub.matches(event.subject)) continue;
+      for (const sub of subs) {
         const wait = sub.push(event);
         if (wait) (waits ??= []).push(wait);
       }
@@ -155,6 +162,13 @@ export class Client implements AsyncDisposable {
     connection.onError = (error) => {
       this.#asyncError ??= error;
     };
+  }
+
+  #route(subject: string): Subscription[] {
+    const subs = [...this.#subscriptions].filter((sub) => sub.matches(subject));
+    if (this.#routes.size >= ROUTE_MEMO_LIMIT) this.#routes.clear();
+    this.#routes.set(subject, subs);
+    return subs;
   }
 
   /** Publishes `message` on each subject. See `Publisher.publish()`. */
@@ -220,12 +234,14 @@ export class Client implements AsyncDisposable {
     const sub = new Subscription(this, items, isPattern, options.bufferSize ?? 1000);
     await this.#link.get();
     this.#subscriptions.add(sub);
+    this.#routes.clear();
     try {
       await this.#link.run((connection) =>
         connection.listRequest(isPattern ? FrameType.SUBMATCH : FrameType.SUB, items)
       );
     } catch (error) {
       this.#subscriptions.delete(sub);
+      this.#routes.clear();
       throw error;
     }
     options.signal?.addEventListener("abort", () => void sub.unsubscribe(), { once: true });
@@ -235,6 +251,7 @@ export class Client implements AsyncDisposable {
   /** @internal Drops a subscription; the server forgets what no other subscription still uses. */
   async remove(sub: Subscription): Promise<void> {
     if (!this.#subscriptions.delete(sub)) return;
+    this.#routes.clear();
     const stillUsed = new Set<string>();
     for (const other of this.#subscriptions) {
       for (const item of other.items) stillUsed.add(other.isPattern ? item : subjectKey(item));
@@ -253,6 +270,7 @@ export class Client implements AsyncDisposable {
   async close(): Promise<void> {
     for (const sub of this.#subscriptions) sub.end();
     this.#subscriptions.clear();
+    this.#routes.clear();
     await this.#link.close();
   }
 

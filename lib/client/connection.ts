@@ -25,7 +25,8 @@ import { FrameParser, type RawFrame } from "../protocol/parser.ts";
 import { FrameError } from "../protocol/errors.ts";
 import { checkSubject, toList } from "../protocol/subjects.ts";
 import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts";
-import { encodeMessage } from "../protocol/codec.ts";
+import { encodeMessage, encodeMessageShared } from "../protocol/codec.ts";
+import { OutBuffer, pubFrameBytes } from "./out_buffer.ts";
 import { AuthenticationError, ConnectionClosedError, EsError, ProtocolError } from "./errors.ts";
 import { parseEndpoint } from "./options.ts";
 import { openTransport } from "./transport.ts";
@@ -70,8 +71,7 @@ export class ClientConnection {
   #transport: Transport;
   #pending = new Map<number, PendingRequest>();
   #nextRequestId = 1;
-  #out: Uint8Array[] = [];
-  #outBytes = 0;
+  #out = new OutBuffer();
   #writing = false;
   #drainWaiters: (() => void)[] = [];
   #idle: PromiseWithResolvers<void> = Promise.withResolvers();
@@ -231,9 +231,13 @@ export class ClientConnection {
   send(frame: Uint8Array): Promise<void> | undefined {
     if (this.#closedError) throw this.#closedError;
     this.#out.push(frame);
-    this.#outBytes += frame.length;
+    return this.#queued();
+  }
+
+  /** Starts the writer; a promise means "over the high-water mark, wait". */
+  #queued(): Promise<void> | undefined {
     if (!this.#writing) void this.#drain();
-    if (this.#outBytes < HIGH_WATER_BYTES) return undefined;
+    if (this.#out.size < HIGH_WATER_BYTES) return undefined;
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
@@ -241,13 +245,11 @@ export class ClientConnection {
     this.#writing = true;
     this.#idle = Promise.withResolvers();
     try {
-      while (this.#out.length > 0) {
-        const out = this.#out;
-        const bytes = out.length === 1 ? out[0]! : concat(out, this.#outBytes);
-        this.#out = [];
-        this.#outBytes = 0;
+      while (this.#out.size > 0) {
+        const bytes = this.#out.take();
         this.#releaseDrainWaiters();
         await writeAll(this.#transport, bytes);
+        this.#out.recycle(bytes);
       }
     } catch (cause) {
       this.#end(
@@ -284,35 +286,50 @@ export class ClientConnection {
     return bytes;
   }
 
+  #subjectList(subjects: string | readonly string[]): Uint8Array[] {
+    const list = typeof subjects === "string"
+      ? [this.#subjectBytes(subjects)]
+      : toList(subjects).map((s) => this.#subjectBytes(s));
+    if (list.length === 0) throw new TypeError("Cannot publish: no subject given");
+    return list;
+  }
+
+  #checkFrameBytes(frameBytes: number): void {
+    if (frameBytes - 4 > this.maxFrameBytes) {
+      throw new RangeError(
+        `Cannot publish: the message makes a frame of ${
+          frameBytes - 4
+        } bytes, over the server's limit of ${this.maxFrameBytes}`,
+      );
+    }
+  }
+
   /**
-   * Encodes and queues one publish.
+   * Encodes and queues one publish, straight into the out buffer.
    *
    * @throws {TypeError} for a message the codec cannot carry, or bad subjects.
    * @throws {RangeError} for a frame over the server's limit.
    */
   publish(subjects: string | readonly string[], message: unknown): Promise<void> | undefined {
-    return this.send(this.encodePublish(subjects, message));
+    const list = this.#subjectList(subjects);
+    if (this.#closedError) throw this.#closedError;
+    // Encoded into the encoder's own buffer, then copied once into the out buffer.
+    const payload = encodeMessageShared(message);
+    this.#checkFrameBytes(pubFrameBytes(list, payload));
+    this.#out.pushPub(CodecTag.MSGPACK, list, payload);
+    return this.#queued();
   }
 
   /**
-   * Encodes one publish without sending it (checks as `publish()` does).
+   * Encodes one publish as a frame of its own, without sending it (to keep
+   * while disconnected); checks as `publish()` does.
    *
    * @throws {TypeError} for a message the codec cannot carry, or bad subjects.
    * @throws {RangeError} for a frame over the server's limit.
    */
   encodePublish(subjects: string | readonly string[], message: unknown): Uint8Array {
-    const list = typeof subjects === "string"
-      ? [this.#subjectBytes(subjects)]
-      : toList(subjects).map((s) => this.#subjectBytes(s));
-    if (list.length === 0) throw new TypeError("Cannot publish: no subject given");
-    const frame = encodePub(CodecTag.MSGPACK, list, encodeMessage(message));
-    if (frame.length - 4 > this.maxFrameBytes) {
-      throw new RangeError(
-        `Cannot publish: the message makes a frame of ${
-          frame.length - 4
-        } bytes, over the server's limit of ${this.maxFrameBytes}`,
-      );
-    }
+    const frame = encodePub(CodecTag.MSGPACK, this.#subjectList(subjects), encodeMessage(message));
+    this.#checkFrameBytes(frame.length);
     return frame;
   }
 
@@ -452,14 +469,4 @@ export class ClientConnection {
     }
     this.#end(new ConnectionClosedError(`Connection to ${this.uri} is closed`), true);
   }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -8,6 +8,62 @@ import { CodecTag } from "./constants.ts";
 
 const msgpackEncoder = new Encoder();
 const msgpackDecoder = new Decoder();
+// The decoder returns binaries as views of its input; readers reuse their read
+// buffers, so each binary is copied out (the only copy a binary message needs).
+const decoderInternals = msgpackDecoder as unknown as {
+  decodeBinary(byteLength: number, headOffset: number): Uint8Array;
+};
+const binaryView = decoderInternals.decodeBinary.bind(msgpackDecoder);
+decoderInternals.decodeBinary = (byteLength, headOffset) =>
+  copyOut(binaryView(byteLength, headOffset));
+
+/** Returned by `decodeSimple()` for anything it leaves to the full decoder. */
+const NOT_SIMPLE = Symbol("not simple");
+const scratch = new DataView(new ArrayBuffer(8));
+
+/**
+ * The commonest whole messages (small integers, nil, booleans, float 64 and
+ * binaries) without the full decoder's per-call setup.
+ */
+function decodeSimple(p: Uint8Array): unknown {
+  const n = p.length;
+  if (n === 0) return NOT_SIMPLE;
+  const head = p[0]!;
+  if (n === 1) {
+    if (head <= 0x7f) return head;
+    if (head >= 0xe0) return head - 0x100;
+    if (head === 0xc0) return null;
+    if (head === 0xc2) return false;
+    if (head === 0xc3) return true;
+    return NOT_SIMPLE;
+  }
+  if (head === 0xc4 && p[1]! + 2 === n) return copyOut(p.subarray(2));
+  if (head === 0xc5 && n >= 3 && ((p[1]! << 8) | p[2]!) + 3 === n) return copyOut(p.subarray(3));
+  if (head === 0xcb && n === 9) {
+    for (let i = 0; i < 8; i++) scratch.setUint8(i, p[i + 1]!);
+    return scratch.getFloat64(0);
+  }
+  return NOT_SIMPLE;
+}
+
+/** Small binaries are copied into shared slabs: a view each, not an ArrayBuffer each. */
+const SLAB_BYTES = 64 * 1024;
+const SMALL_BYTES = 1024;
+let slab = new Uint8Array(0);
+let slabAt = 0;
+
+function copyOut(view: Uint8Array): Uint8Array {
+  const n = view.length;
+  if (n > SMALL_BYTES) return view.slice();
+  if (slabAt + n > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const copy = slab.subarray(slabAt, slabAt + n);
+  copy.set(view);
+  slabAt += n;
+  return copy;
+}
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -28,16 +84,31 @@ export function encodeMessage(message: unknown): Uint8Array {
 }
 
 /**
+ * Like `encodeMessage()`, but returns a view of the encoder's own buffer,
+ * valid only until the next encode: copy it before encoding anything else.
+ *
+ * @throws {TypeError} for values the codec cannot carry.
+ */
+export function encodeMessageShared(message: unknown): Uint8Array {
+  refuseUnencodable(message, new Set());
+  try {
+    return msgpackEncoder.encodeSharedRef(message);
+  } catch (cause) {
+    throw new TypeError(`Cannot encode message: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
  * Decodes a payload by its codec tag.
  *
  * @throws {TypeError} for an unknown codec tag or bytes that do not decode.
  */
 export function decodeMessage(codec: number, payload: Uint8Array): unknown {
   switch (codec) {
-    case CodecTag.MSGPACK:
-      // MessagePack returns binary values as views of its input; clients decode
-      // straight from a read buffer they reuse, so decode from a copy.
-      return msgpackDecoder.decode(payload.slice());
+    case CodecTag.MSGPACK: {
+      const simple = decodeSimple(payload);
+      return simple === NOT_SIMPLE ? msgpackDecoder.decode(payload) : simple;
+    }
     case CodecTag.RAW:
       return payload.slice();
     case CodecTag.JSON:

@@ -6,7 +6,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { type Broker, whenAllHaveRoom } from "../broker/broker.ts";
-import { SubscriberQueue } from "../broker/subscriber_queue.ts";
+import { SubscriberQueue, type Target } from "../broker/subscriber_queue.ts";
 import { makeNonce, serverProof, verifyClientProof } from "../protocol/auth.ts";
 import { ErrorCode, FrameType, PROTOCOL_VERSION } from "../protocol/constants.ts";
 import { FrameError } from "../protocol/errors.ts";
@@ -24,6 +24,7 @@ import {
   PONG_FRAME,
 } from "../protocol/frames.ts";
 import { FrameParser, type RawFrame } from "../protocol/parser.ts";
+import { SubjectCache } from "../protocol/subject_cache.ts";
 import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts";
 import { checkSubject, utf8Length } from "../protocol/subjects.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -34,7 +35,7 @@ import { VERSION } from "../version.ts";
 const log = getLogger(["es", "server"]);
 
 /** Read buffers start small (idle connections are cheap) and grow with traffic. */
-const MIN_READ_BYTES = 4 * 1024;
+const MIN_READ_BYTES = 512;
 const MAX_READ_BYTES = 256 * 1024;
 /** Time a client has to answer HELLO. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -47,6 +48,8 @@ export interface ServerContext {
   stats(): Promise<unknown>;
   /** Called once a subscription change is in the local index; resolves when it is in force everywhere. */
   interestChanged?(): Promise<void>;
+  /** With workers: resolves once events handed to other workers are processed (for FLUSH). */
+  settled?(): Promise<void> | undefined;
   /** Handles name-server frames, if this server embeds or is a name server. */
   handleNaming?(
     connection: ServerConnection,
@@ -65,6 +68,8 @@ export interface ServerContext {
 }
 
 let nextConnectionId = 1;
+/** Subjects seen in PUB frames on this thread. */
+const publishSubjects = new SubjectCache();
 
 /** Thrown for requests the server refuses; becomes an ERR frame. */
 class RequestError extends Error {
@@ -94,7 +99,8 @@ export class ServerConnection {
   #ready = false;
   #closed = false;
   #serverNonce = makeNonce();
-  #blocked: SubscriberQueue[] = [];
+  /** Targets (local queues or peer workers) that were full at the last publish. */
+  #blocked: Target[] = [];
 
   constructor(transport: Transport, ctx: ServerContext, remote: string) {
     this.#transport = transport;
@@ -211,6 +217,10 @@ export class ServerConnection {
           return this.#subscription(frame.type, frame.body);
         case FrameType.FLUSH: {
           const { requestId } = decodeRequest(frame.body, "FLUSH");
+          const settled = this.#ctx.settled?.();
+          if (settled !== undefined) {
+            return settled.then(() => this.queue.control(encodeOk(requestId)));
+          }
           this.queue.control(encodeOk(requestId));
           return;
         }
@@ -305,6 +315,34 @@ export class ServerConnection {
    * routed, one timestamp for the whole publish.
    */
   #publish(body: Uint8Array): Promise<unknown> | undefined {
+    // Fast path: one well-formed subject, looked up in the subject cache (no
+    // decoding, no per-event objects but the payload view and the event frame).
+    if (body.length >= 5 && body[1] === 0 && body[2] === 1) {
+      const end = 5 + ((body[3]! << 8) | body[4]!);
+      const { broker, options } = this.#ctx;
+      if (end > 5 && end - 5 <= options.maxSubjectBytes && end <= body.length) {
+        const cached = publishSubjects.lookup(body, 5, end);
+        const blocked = this.#blocked;
+        blocked.length = 0;
+        this.published++;
+        broker.totals.publishes++;
+        broker.route(
+          cached.subject,
+          cached.bytes,
+          Date.now(),
+          body[0]!,
+          body.subarray(end),
+          blocked,
+          cached.key,
+        );
+        return blocked.length === 0 ? undefined : whenAllHaveRoom(blocked);
+      }
+    }
+    return this.#publishChecked(body);
+  }
+
+  /** PUB with several subjects, or malformed: every field checked. */
+  #publishChecked(body: Uint8Array): Promise<unknown> | undefined {
     const { broker, options } = this.#ctx;
     const r = new BodyReader(body, "PUB");
     const codec = r.u8();

@@ -17,11 +17,20 @@ import { VERSION } from "../version.ts";
 import { warnIfExposed } from "./exposure.ts";
 import { attachNaming } from "./naming.ts";
 import { startHttpSide } from "../http/http_side.ts";
+import { startWorkerThreads } from "../dispatch/threads.ts";
 
 const log = getLogger(["es", "server"]);
 
 /** Time connections get to drain their queues on close. */
 const CLOSE_DRAIN_MS = 2_000;
+
+/** The dispatch workers attached to a server (see lib/dispatch/). */
+export interface WorkerThreads {
+  /** This server's statistics merged with every worker's. */
+  stats(local: ServerStats): Promise<ServerStats>;
+  /** Closes every worker. */
+  close(): Promise<void>;
+}
 
 /** A running event server. */
 export class EventServer implements AsyncDisposable {
@@ -51,9 +60,25 @@ export class EventServer implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   #acceptLoop: Promise<void>;
   #context: ServerContext;
+  #workers: WorkerThreads | undefined;
 
-  constructor(listener: ServerListener, options: ResolvedOptions) {
+  /**
+   * Open connections over every dispatch thread, in shared memory so that
+   * `maxConnections` bounds the whole server, not each thread.
+   */
+  readonly connectionCount: Int32Array;
+
+  /**
+   * @param shared.connectionCount The counter of the main thread's server, when
+   * this server is a dispatch worker's node.
+   */
+  constructor(
+    listener: ServerListener,
+    options: ResolvedOptions,
+    shared: { connectionCount?: Int32Array } = {},
+  ) {
     this.options = options;
+    this.connectionCount = shared.connectionCount ?? new Int32Array(new SharedArrayBuffer(4));
     this.#listener = listener;
     this.broker = new Broker<SubscriberQueue>({ checkPattern: this.patternSafety.check });
     const addr = listener.addr;
@@ -69,7 +94,7 @@ export class EventServer implements AsyncDisposable {
       reliability: this.reliability,
       patternSafety: this.patternSafety,
       connectionClosed: (c) => {
-        this.connections.delete(c);
+        if (this.connections.delete(c)) Atomics.sub(this.connectionCount, 0, 1);
         this.#retired.delivered += c.queue.delivered;
         this.#retired.dropped += c.queue.dropped;
       },
@@ -105,7 +130,8 @@ export class EventServer implements AsyncDisposable {
       } catch { /* already closed */ }
       return;
     }
-    if (this.connections.size >= this.options.maxConnections) {
+    if (Atomics.add(this.connectionCount, 0, 1) >= this.options.maxConnections) {
+      Atomics.sub(this.connectionCount, 0, 1);
       this.reliability.refusedConnections++;
       log.warn("Refused {remote}: {max} connections already", {
         remote,
@@ -121,9 +147,15 @@ export class EventServer implements AsyncDisposable {
     void connection.serve();
   }
 
+  /** Attaches dispatch workers: their statistics join this server's, and close() closes them. */
+  attachWorkers(workers: WorkerThreads): void {
+    this.#workers = workers;
+  }
+
   /** Current counters (async: with workers they are gathered from every thread). */
   stats(): Promise<ServerStats> {
-    return Promise.resolve(this.#localStats());
+    const local = this.#localStats();
+    return this.#workers ? this.#workers.stats(local) : Promise.resolve(local);
   }
 
   #localStats(): ServerStats {
@@ -172,6 +204,7 @@ export class EventServer implements AsyncDisposable {
     }
     for (const c of this.connections) c.close();
     this.patternSafety.close();
+    await this.#workers?.close();
     await this.#acceptLoop;
   }
 
@@ -191,6 +224,13 @@ function formatAddr(addr: Deno.Addr): string {
     : addr.transport;
 }
 
+/** Whether this process may load the dispatch worker module (read permission). */
+function mayStartWorkers(): boolean {
+  const path = new URL("../dispatch/worker_main.ts", import.meta.url);
+  if (path.protocol !== "file:") return true;
+  return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+}
+
 /**
  * Starts an event server.
  *
@@ -200,10 +240,24 @@ function formatAddr(addr: Deno.Addr): string {
  */
 export async function startEventServer(options: EventServerOptions = {}): Promise<EventServer> {
   const resolved = resolveOptions(options);
-  const listener = listenMaybeTls(resolved.hostname, resolved.port, resolved.tls);
+  if (resolved.workers > 1 && !mayStartWorkers()) {
+    log.warn(
+      "Running on one thread instead of {workers}: dispatch workers need read access to their module (--allow-read)",
+      { workers: resolved.workers },
+    );
+    resolved.workers = 1;
+  }
+  const shared = resolved.workers > 1;
+  // Workers share the port with reusePort; a plain bind first makes a port
+  // held by another process fail with AddrInUse, as it does without workers.
+  if (shared && resolved.port !== 0) {
+    Deno.listen({ hostname: resolved.hostname, port: resolved.port }).close();
+  }
+  const listener = listenMaybeTls(resolved.hostname, resolved.port, resolved.tls, shared);
   const server = new EventServer(listener, resolved);
   warnIfExposed(server.hostname, resolved.ident, `Event server ${server.uri}`);
   try {
+    if (shared) await startWorkerThreads(server);
     startHttpSide(server);
     // Registered last, so a client that finds the name finds a server fully up.
     await attachNaming(server);

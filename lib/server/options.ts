@@ -25,7 +25,11 @@ export interface EventServerOptions extends ReliabilityOptions {
   queueSize?: number;
   /** Full queue: true holds publishers, false drops events for that subscriber. Default true. */
   blockQueue?: boolean;
-  /** Dispatch workers. Default: the number of CPUs. */
+  /**
+   * Dispatch threads: 1 = everything on the calling thread, no Worker; N > 1
+   * = the calling thread plus N - 1 Workers sharing the port. Default 1, the
+   * faster setting measured on a 2-core machine (see docs/DISPATCH.md).
+   */
   workers?: number;
   /** `"embedded"` (default), `"none"`, or the `ns://host:port` of a name server to register with. */
   nameServer?: "embedded" | "none" | string;
@@ -61,6 +65,12 @@ export interface ResolvedOptions extends ResolvedReliability {
   heartbeatMs: number;
 }
 
+/**
+ * Default dispatch threads: one per CPU, as the spec says; on this project's
+ * 2-core machine that is also what measures best for throughput (docs/DISPATCH.md).
+ */
+export const DEFAULT_WORKERS: number = Math.max(1, navigator.hardwareConcurrency ?? 1);
+
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`Invalid ${name} ${value}: must be a whole number of at least 1`);
@@ -89,7 +99,7 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
     ident: options.ident || undefined,
     queueSize: positiveInt("queueSize", options.queueSize ?? 1000),
     blockQueue: options.blockQueue ?? true,
-    workers: positiveInt("workers", options.workers ?? navigator.hardwareConcurrency ?? 1),
+    workers: positiveInt("workers", options.workers ?? DEFAULT_WORKERS),
     nameServer: options.nameServer ?? "embedded",
     nsPort: port("nsPort", options.nsPort ?? 9090),
     replace: options.replace ?? false,

@@ -15,6 +15,8 @@ export interface SubscriberStats {
   delivered: number;
   dropped: number;
   published: number;
+  /** With dispatch workers: the thread serving it (0 = main thread). */
+  worker?: number;
 }
 
 /** One subject in the statistics, with its recent rate. */
@@ -51,6 +53,8 @@ export interface ServerStats {
   subjects: SubjectStats[];
   /** Refusals and drops by limits and heartbeats (see `ReliabilityCounters`). */
   reliability?: Record<string, number>;
+  /** With dispatch workers: connections per thread, main thread first. */
+  workerConnections?: number[];
 }
 
 /** Most subjects listed, busiest first. */

@@ -13,7 +13,8 @@ export interface TlsMaterial {
 }
 
 /**
- * Listens on `hostname:port`, with TLS when `tls` is given.
+ * Listens on `hostname:port`, with TLS when `tls` is given; `reusePort` lets
+ * the dispatch workers listen on the same port.
  *
  * @throws {Deno.errors.AddrInUse} when the port is taken; `Error` for an unusable certificate.
  */
@@ -21,10 +22,11 @@ export function listenMaybeTls(
   hostname: string,
   port: number,
   tls: TlsMaterial | undefined,
+  reusePort = false,
 ): ServerListener {
-  if (tls === undefined) return Deno.listen({ hostname, port });
+  if (tls === undefined) return Deno.listen({ hostname, port, reusePort });
   try {
-    return Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
+    return Deno.listenTls({ hostname, port, reusePort, cert: tls.cert, key: tls.key });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) throw error;
     throw new Error(

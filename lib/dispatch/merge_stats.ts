@@ -1,0 +1,53 @@
+/** Sums the statistics of every dispatch node into one report. */
+
+import type { ServerStats, SubjectStats } from "../server/stats.ts";
+
+/** Most subjects listed, busiest first (as one node lists). */
+const MAX_LISTED_SUBJECTS = 200;
+
+/**
+ * Merges per-node statistics; the first is the main thread's and gives the
+ * identity fields. Counters are summed; subjects and patterns subscribed on
+ * several nodes are counted once per node.
+ */
+export function mergeStats(all: ServerStats[]): ServerStats {
+  const first = all[0]!;
+  const totals = { ...first.totals };
+  const subjects = new Map<string, SubjectStats>();
+  const merged: ServerStats = {
+    ...first,
+    totals,
+    subscribers: first.subscribers.map((s) => ({ ...s, worker: 0 })),
+    ...(first.reliability ? { reliability: { ...first.reliability } } : {}),
+    workerConnections: all.map((s) => s.connections),
+  };
+  for (const s of first.subjects) subjects.set(s.subject.toLowerCase(), { ...s });
+  for (const [i, other] of all.entries()) {
+    if (i === 0) continue;
+    merged.connections += other.connections;
+    merged.rate += other.rate;
+    merged.exactSubjects += other.exactSubjects;
+    merged.patterns += other.patterns;
+    for (const key of Object.keys(totals) as (keyof typeof totals)[]) {
+      totals[key] += other.totals[key];
+    }
+    for (const s of other.subscribers) merged.subscribers.push({ ...s, worker: i });
+    if (merged.reliability && other.reliability) {
+      for (const [key, value] of Object.entries(other.reliability)) {
+        merged.reliability[key] = (merged.reliability[key] ?? 0) + value;
+      }
+    }
+    for (const s of other.subjects) {
+      const key = s.subject.toLowerCase();
+      const known = subjects.get(key);
+      if (known) {
+        known.published += s.published;
+        known.rate += s.rate;
+      } else subjects.set(key, { ...s });
+    }
+  }
+  merged.subjects = [...subjects.values()]
+    .sort((a, b) => b.rate - a.rate || b.published - a.published)
+    .slice(0, MAX_LISTED_SUBJECTS);
+  return merged;
+}

@@ -1,0 +1,30 @@
+/** Messages between the main thread and a dispatch worker. */
+
+import type { ResolvedOptions } from "../server/options.ts";
+import type { ServerStats } from "../server/stats.ts";
+
+/** Main thread → worker. */
+export type ToWorker =
+  | {
+    t: "init";
+    /** This worker's node number (1 and up; the main thread is 0). */
+    id: number;
+    options: ResolvedOptions;
+    /** The port every node listens on with `reusePort`. */
+    port: number;
+    peers: { id: number; port: MessagePort }[];
+    /** The server-wide open-connection counter (shared memory). */
+    connectionCount: Int32Array;
+  }
+  | { t: "stats"; req: number }
+  | { t: "gathered"; req: number; stats: ServerStats }
+  | { t: "close" };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { t: "ready" }
+  | { t: "failed"; message: string }
+  | { t: "stats"; req: number; stats: ServerStats }
+  /** A client on the worker asked for STATS: the main thread gathers them from all. */
+  | { t: "gather"; req: number }
+  | { t: "closed" };

@@ -1,0 +1,138 @@
+/**
+ * The main thread's side of dispatch: starts `workers - 1` Worker nodes on
+ * the server's port, wires every pair of nodes with a MessageChannel, gathers
+ * their statistics and shuts them down.
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { EventServer, WorkerThreads } from "../server/event_server.ts";
+import type { ServerStats } from "../server/stats.ts";
+import type { FromWorker, ToWorker } from "./messages.ts";
+import { mergeStats } from "./merge_stats.ts";
+import { DispatchNode } from "./node.ts";
+
+const log = getLogger(["es", "dispatch"]);
+
+/** Time a worker gets to start listening, and to close. */
+const START_TIMEOUT_MS = 15_000;
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/** A started worker and its replies. */
+interface WorkerHandle {
+  worker: Worker;
+  ready: PromiseWithResolvers<void>;
+  closed: PromiseWithResolvers<void>;
+  stats: Map<number, (stats: ServerStats) => void>;
+}
+
+/**
+ * Turns `server` (listening with `reusePort`) into node 0 of
+ * `server.options.workers` nodes and attaches the workers to it.
+ *
+ * @throws {Error} when a worker cannot start (it quotes the worker's reason).
+ */
+export async function startWorkerThreads(server: EventServer): Promise<void> {
+  const count = server.options.workers;
+  const main = new DispatchNode(0, server);
+  const handles: WorkerHandle[] = [];
+  const inits: Extract<ToWorker, { t: "init" }>[] = [];
+  for (let id = 1; id < count; id++) {
+    inits.push({
+      t: "init",
+      id,
+      options: server.options,
+      port: server.port,
+      peers: [],
+      connectionCount: server.connectionCount,
+    });
+  }
+  // One channel per pair of nodes.
+  for (let a = 0; a < count; a++) {
+    for (let b = a + 1; b < count; b++) {
+      const { port1, port2 } = new MessageChannel();
+      if (a === 0) main.addPeer(b, port1);
+      else inits[a - 1]!.peers.push({ id: b, port: port1 });
+      inits[b - 1]!.peers.push({ id: a, port: port2 });
+    }
+  }
+  for (const init of inits) {
+    const worker = new Worker(new URL("./worker_main.ts", import.meta.url), { type: "module" });
+    const handle: WorkerHandle = {
+      worker,
+      ready: Promise.withResolvers(),
+      closed: Promise.withResolvers(),
+      stats: new Map(),
+    };
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.t === "ready") handle.ready.resolve();
+      else if (m.t === "failed") {
+        handle.ready.reject(new Error(`Dispatch worker ${init.id} failed to start: ${m.message}`));
+      } else if (m.t === "stats") {
+        handle.stats.get(m.req)?.(m.stats);
+        handle.stats.delete(m.req);
+      } else if (m.t === "gather") {
+        void server.stats().then((stats) =>
+          worker.postMessage({ t: "gathered", req: m.req, stats } satisfies ToWorker)
+        );
+      } else if (m.t === "closed") handle.closed.resolve();
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      log.error("Dispatch worker {id} failed: {message}", { id: init.id, message: e.message });
+      handle.ready.reject(new Error(`Dispatch worker ${init.id} failed: ${e.message}`));
+      handle.closed.resolve();
+    };
+    worker.postMessage(init, init.peers.map((p) => p.port));
+    handles.push(handle);
+  }
+  try {
+    await withTimeout(
+      Promise.all(handles.map((h) => h.ready.promise)),
+      START_TIMEOUT_MS,
+      "Dispatch workers did not start in time",
+    );
+  } catch (error) {
+    for (const h of handles) h.worker.terminate();
+    main.close();
+    throw error;
+  }
+  let nextRequest = 1;
+  const threads: WorkerThreads = {
+    stats(local: ServerStats): Promise<ServerStats> {
+      const req = nextRequest++;
+      const replies = handles.map((h) =>
+        withTimeout(
+          new Promise<ServerStats>((resolve) => {
+            h.stats.set(req, resolve);
+            h.worker.postMessage({ t: "stats", req } satisfies ToWorker);
+          }),
+          CLOSE_TIMEOUT_MS,
+          "A dispatch worker did not answer for statistics",
+        )
+      );
+      return Promise.all(replies).then((others) => mergeStats([local, ...others]));
+    },
+    async close(): Promise<void> {
+      for (const h of handles) h.worker.postMessage({ t: "close" } satisfies ToWorker);
+      await withTimeout(
+        Promise.all(handles.map((h) => h.closed.promise)),
+        CLOSE_TIMEOUT_MS,
+        "Dispatch workers did not close in time",
+      ).catch((error) => log.warn("{message}", { message: (error as Error).message }));
+      main.close();
+      for (const h of handles) h.worker.terminate();
+    },
+  };
+  server.attachWorkers(threads);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

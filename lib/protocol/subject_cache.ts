@@ -1,0 +1,74 @@
+/**
+ * A direct-mapped cache from a subject's UTF-8 bytes to its string and key,
+ * so that the hot paths decode and lower-case each distinct subject once
+ * instead of once per event.
+ */
+
+import { ErrorCode } from "./constants.ts";
+import { FrameError } from "./errors.ts";
+import { subjectKey } from "./subjects.ts";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** ASCII without TextDecoder; anything else through it (invalid UTF-8 throws). */
+function decode(bytes: Uint8Array): string {
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii && bytes.length <= 64) return String.fromCharCode(...bytes);
+  try {
+    return utf8.decode(bytes);
+  } catch (cause) {
+    throw new FrameError(ErrorCode.PROTOCOL, "Invalid UTF-8 in subject", { cause });
+  }
+}
+
+/** One cached subject. */
+export interface CachedSubject {
+  /** The subject as spelled on the wire. */
+  readonly subject: string;
+  /** `subjectKey(subject)`. */
+  readonly key: string;
+  /** The UTF-8 bytes (an owned copy). */
+  readonly bytes: Uint8Array;
+}
+
+const SLOTS = 16384;
+
+/** Subject bytes → string and key, for subjects up to 256 bytes. */
+export class SubjectCache {
+  #slots: (CachedSubject | undefined)[] = new Array(SLOTS);
+
+  /**
+   * The cached subject for `bytes[start, end)`, decoding it on a miss.
+   *
+   * @throws {FrameError} for invalid UTF-8.
+   */
+  lookup(bytes: Uint8Array, start: number, end: number): CachedSubject {
+    const length = end - start;
+    let hash = 0x811c9dc5 ^ length;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    const slot = (hash >>> 0) & (SLOTS - 1);
+    const cached = this.#slots[slot];
+    if (cached !== undefined && cached.bytes.length === length) {
+      const known = cached.bytes;
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (known[i] !== bytes[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return cached;
+    }
+    const own = bytes.slice(start, end);
+    const subject = decode(own);
+    const entry: CachedSubject = { subject, key: subjectKey(subject), bytes: own };
+    if (length <= 256) this.#slots[slot] = entry;
+    return entry;
+  }
+}
