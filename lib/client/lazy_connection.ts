@@ -4,10 +4,10 @@
  * connection is replaced (with backoff) and its subscriptions restored.
  */
 
-import { ClientConnection } from "./connection.ts";
+import type { ClientConnection } from "./connection.ts";
 import { AuthenticationError, ConnectionClosedError } from "./errors.ts";
-import { type ClientOptions, readEnv } from "./options.ts";
-import { resolveEventServer } from "./locate.ts";
+import type { ClientOptions } from "./options.ts";
+import { openEventServer } from "./locate.ts";
 import { PublishBuffer, type ResolvedReconnect, resolveReconnect } from "./reconnect.ts";
 import { StatusHub } from "./status.ts";
 
@@ -65,18 +65,8 @@ export class LazyConnection {
     return this.#opening;
   }
 
-  async #connectOnce(): Promise<ClientConnection> {
-    const uri = await resolveEventServer(this.#options);
-    return await ClientConnection.open(uri, {
-      ident: this.#options.ident ?? readEnv("ES_IDENT"),
-      clientName: this.#clientName,
-      connectTimeoutMs: this.#options.connectTimeoutMs,
-      ...(this.#options.caCerts ? { caCerts: this.#options.caCerts } : {}),
-    });
-  }
-
   async #open(): Promise<ClientConnection> {
-    const connection = await this.#connectOnce();
+    const connection = await openEventServer(this.#options, this.#clientName);
     if (this.#closed) {
       await connection.close();
       throw new ConnectionClosedError("The client is closed");
