@@ -228,7 +228,10 @@ export class Client implements AsyncDisposable {
       this.#subscriptions.delete(sub);
       throw error;
     }
-    options.signal?.addEventListener("abort", () => void sub.unsubscribe(), { once: true });
+    // The signal may have been aborted while the request was in flight.
+    const signal = options.signal;
+    if (signal?.aborted) void sub.unsubscribe();
+    else signal?.addEventListener("abort", () => void sub.unsubscribe(), { once: true });
     return sub;
   }
 

@@ -82,7 +82,8 @@ export class StatusHub {
   iterate(signal?: AbortSignal): AsyncIterableIterator<Status> {
     const it = new StatusIterator(() => this.#iterators.delete(it));
     this.#iterators.add(it);
-    signal?.addEventListener("abort", () => it.end(), { once: true });
+    if (signal?.aborted) it.end();
+    else signal?.addEventListener("abort", () => it.end(), { once: true });
     return it;
   }
 
