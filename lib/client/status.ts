@@ -93,6 +93,41 @@ export class StatusHub {
   }
 }
 
+/**
+ * The status methods every client class has (`Publisher`, `Subscriber`,
+ * `Client`), over the hub its connection reports to.
+ */
+export class StatusSource {
+  readonly #hub: StatusHub;
+
+  /** @param hub The hub the client's connection reports to. */
+  constructor(hub: StatusHub) {
+    this.#hub = hub;
+  }
+
+  /** Status changes (disconnect, reconnect, error) from now on, until `close()`. */
+  status(signal?: AbortSignal): AsyncIterableIterator<Status> {
+    return this.#hub.iterate(signal);
+  }
+
+  /** Listens for one type of status change; `event.detail` is the `Status`. */
+  addEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+    options?: AddEventListenerOptions,
+  ): void {
+    this.#hub.addEventListener(type, listener, options);
+  }
+
+  /** Stops listening. */
+  removeEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+  ): void {
+    this.#hub.removeEventListener(type, listener);
+  }
+}
+
 class StatusIterator implements AsyncIterableIterator<Status> {
   #queue: Status[] = [];
   #waiter: ((result: IteratorResult<Status>) => void) | undefined;
