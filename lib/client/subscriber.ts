@@ -47,7 +47,6 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
   #buffer: BoundedChannel<Event>;
   #threading: boolean;
   #maxConcurrent: number;
-  #failure: unknown = undefined;
   #aborted = false;
   #listening = false;
   /** Subscriptions in force, to restore after a reconnect: exact (by key) and patterns. */
@@ -63,12 +62,7 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
     this.#link = new LazyConnection(options, `es-subscriber/${VERSION}`, {
       setup: (c) => this.#wire(c),
       subscriptions: () => ({ exact: [...this.#exact.values()], patterns: [...this.#patterns] }),
-      lost: (error) => {
-        // Events that arrived before the loss are still delivered, then listen() rejects.
-        if (this.#aborted) return;
-        this.#failure ??= error;
-        this.#buffer.close(error);
-      },
+      lost: (error) => this.#endWith(error),
     }, hub);
   }
 
@@ -88,15 +82,16 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
       const event = toEventOrSkip(wire);
       return event && this.#buffer.push(event);
     };
-    connection.onError = (error) => {
-      // Events that arrived before the connection ended are still handed to event().
-      if (!this.#aborted) this.#fail(error, false);
-    };
+    // An ERR no request waits for: the server refused something of ours.
+    connection.onError = (error) => this.#endWith(error);
   }
 
-  #fail(error: unknown, discard = true): void {
-    this.#failure ??= error;
-    this.#buffer.close(error, discard);
+  /**
+   * Makes `listen()` reject with `error` once it has handed over the events
+   * already received (unless the subscriber was closed or aborted).
+   */
+  #endWith(error: Error): void {
+    if (!this.#aborted) this.#buffer.close(error);
   }
 
   #request(type: FrameType, items: string | readonly string[]): Promise<void> {
@@ -105,7 +100,8 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
       await this.#link.run((connection) => connection.listRequest(type, list));
       this.#remember(type, list);
     })();
-    return TrackedPromise.track(inner, (error) => this.#fail(error));
+    // A rejection nobody awaited ends listen() at once, dropping the buffered events.
+    return TrackedPromise.track(inner, (error) => this.#buffer.close(error, true));
   }
 
   /** Subscribes to exact subjects (case-insensitive). Resolves once the server has registered them. */
@@ -181,7 +177,6 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
       this.#listening = false;
       if (this.#aborted) await this.#link.close();
     }
-    if (this.#failure !== undefined && !this.#aborted) throw this.#failure;
   }
 
   /** Makes `listen()` resolve and closes the connection; callable from inside `event()`. */
