@@ -96,17 +96,28 @@ export class ClientConnection {
    */
   static async open(uri: string, options: ConnectionOptions = {}): Promise<ClientConnection> {
     const endpoint = parseEndpoint(uri, uri.toLowerCase().startsWith("ns") ? "ns" : "es");
-    const signal = AbortSignal.timeout(options.connectTimeoutMs ?? 10_000);
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
     const transport = await openTransport(endpoint, uri, {
-      signal,
+      signal: AbortSignal.timeout(timeoutMs),
       ...(options.caCerts ? { caCerts: options.caCerts } : {}),
     });
     const connection = new ClientConnection(transport, uri);
-    const timer = setTimeout(() => closeQuietly(transport), options.connectTimeoutMs ?? 10_000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      closeQuietly(transport);
+    }, timeoutMs);
     try {
       await connection.#handshake(options);
     } catch (error) {
       closeQuietly(transport);
+      // Closing the transport on time-out makes the handshake fail as if the server hung up.
+      if (timedOut) {
+        throw new ConnectionClosedError(
+          `Cannot connect to ${uri}: no answer to the handshake within ${timeoutMs} ms`,
+          { cause: error },
+        );
+      }
       // Bytes that do not even frame: whatever answered is not an es server.
       if (error instanceof FrameError) {
         throw new ProtocolError(`${uri} is not an es server: ${error.message}`, { cause: error });
