@@ -211,13 +211,27 @@ export function decodeReady(body: Uint8Array): Uint8Array {
 // ---- Publish and events (the hot path) ----
 
 /**
+ * Checks a count or length that the frame carries as a u16: past 65535 it
+ * would wrap silently and the server would read a different frame.
+ *
+ * @throws {RangeError} when `value` is over 65535.
+ */
+function checkU16(value: number, what: string): number {
+  if (value > 0xffff) {
+    throw new RangeError(`Too many ${what}: ${value}, the protocol allows at most 65535`);
+  }
+  return value;
+}
+
+/**
  * PUB: `u8 codec, u16 count, (u16 length, subject)*, payload`.
  *
  * @param subjects Subjects already encoded as UTF-8.
  */
 export function encodePub(codec: number, subjects: Uint8Array[], payload: Uint8Array): Uint8Array {
+  checkU16(subjects.length, "subjects in one publish");
   let size = 3 + payload.length;
-  for (const s of subjects) size += 2 + s.length;
+  for (const s of subjects) size += 2 + checkU16(s.length, "bytes of a subject");
   const { frame, view } = allocate(FrameType.PUB, size);
   frame[BODY] = codec;
   view.setUint16(BODY + 1, subjects.length);
@@ -284,9 +298,10 @@ export function decodeEvent(body: Uint8Array): WireEvent {
 
 /** A request frame: `u32 request id`, then a list of strings (SUB, SUBMATCH, UNSUB). */
 export function encodeListRequest(type: FrameType, requestId: number, items: string[]): Uint8Array {
+  checkU16(items.length, "subjects or patterns in one request");
   const encoded = items.map(utf8);
   let size = 6;
-  for (const e of encoded) size += 2 + e.length;
+  for (const e of encoded) size += 2 + checkU16(e.length, "bytes of a subject or pattern");
   const { frame, view } = allocate(type, size);
   view.setUint32(BODY, requestId);
   view.setUint16(BODY + 4, encoded.length);
