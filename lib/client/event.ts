@@ -15,22 +15,13 @@ export interface Event<T = unknown> {
 }
 
 /**
- * Decodes a wire event.
- *
- * @throws {TypeError} when its payload does not decode.
- */
-export function toEvent(wire: WireEvent): Event {
-  return { subject: wire.subject, msg: decodeMessage(wire.codec, wire.payload), time: wire.time };
-}
-
-/**
  * Decodes a wire event, or logs a warning and returns `undefined` when its
  * payload does not decode: another publisher's bad bytes must not end this
  * subscriber's connection.
  */
 export function toEventOrSkip(wire: WireEvent): Event | undefined {
   try {
-    return toEvent(wire);
+    return { subject: wire.subject, msg: decodeMessage(wire.codec, wire.payload), time: wire.time };
   } catch (error) {
     log.warn("Skipped an event on {subject} that does not decode: {error}", {
       subject: wire.subject,

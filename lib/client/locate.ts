@@ -13,7 +13,7 @@ import { browserEventServer } from "./browser_default.ts";
  *
  * @throws {NamingError} saying what was tried when the server cannot be found.
  */
-export async function resolveEventServer(options: ClientOptions): Promise<string> {
+async function resolveEventServer(options: ClientOptions): Promise<string> {
   if (options.esURI) return options.esURI;
   const browserDefault = options.nsURI ? undefined : browserEventServer(import.meta.url);
   if (browserDefault !== undefined) return browserDefault;
