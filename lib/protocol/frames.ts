@@ -211,16 +211,46 @@ export function decodeReady(body: Uint8Array): Uint8Array {
 // ---- Publish and events (the hot path) ----
 
 /**
- * Checks a count or length that the frame carries as a u16: past 65535 it
- * would wrap silently and the server would read a different frame.
+ * Bytes of a string list: a u16 count, then each string with a u16 length.
+ * Counts and lengths are checked, since past 65535 they would wrap silently
+ * and the server would read a different frame.
  *
- * @throws {RangeError} when `value` is over 65535.
+ * @param what The items, in the plural, for the error message.
+ * @throws {RangeError} for more than 65535 items, or one over 65535 bytes.
  */
-function checkU16(value: number, what: string): number {
-  if (value > 0xffff) {
-    throw new RangeError(`Too many ${what}: ${value}, the protocol allows at most 65535`);
+function stringListBytes(items: Uint8Array[], what: string): number {
+  if (items.length > 0xffff) {
+    throw new RangeError(
+      `Too many ${what} in one frame: ${items.length}, the protocol allows at most 65535`,
+    );
   }
-  return value;
+  let size = 2;
+  for (const item of items) {
+    if (item.length > 0xffff) {
+      throw new RangeError(
+        `One of the ${what} is ${item.length} bytes long, over the protocol's limit of 65535`,
+      );
+    }
+    size += 2 + item.length;
+  }
+  return size;
+}
+
+/** Writes a string list (see `stringListBytes()`) at `at`; returns the offset after it. */
+function writeStringList(
+  frame: Uint8Array,
+  view: DataView,
+  at: number,
+  items: Uint8Array[],
+): number {
+  view.setUint16(at, items.length);
+  at += 2;
+  for (const item of items) {
+    view.setUint16(at, item.length);
+    frame.set(item, at + 2);
+    at += 2 + item.length;
+  }
+  return at;
 }
 
 /**
@@ -229,19 +259,10 @@ function checkU16(value: number, what: string): number {
  * @param subjects Subjects already encoded as UTF-8.
  */
 export function encodePub(codec: number, subjects: Uint8Array[], payload: Uint8Array): Uint8Array {
-  checkU16(subjects.length, "subjects in one publish");
-  let size = 3 + payload.length;
-  for (const s of subjects) size += 2 + checkU16(s.length, "bytes of a subject");
+  const size = 1 + stringListBytes(subjects, "subjects") + payload.length;
   const { frame, view } = allocate(FrameType.PUB, size);
   frame[BODY] = codec;
-  view.setUint16(BODY + 1, subjects.length);
-  let at = BODY + 3;
-  for (const s of subjects) {
-    view.setUint16(at, s.length);
-    frame.set(s, at + 2);
-    at += 2 + s.length;
-  }
-  frame.set(payload, at);
+  frame.set(payload, writeStringList(frame, view, BODY + 1, subjects));
   return frame;
 }
 
@@ -298,19 +319,10 @@ export function decodeEvent(body: Uint8Array): WireEvent {
 
 /** A request frame: `u32 request id`, then a list of strings (SUB, SUBMATCH, UNSUB). */
 export function encodeListRequest(type: FrameType, requestId: number, items: string[]): Uint8Array {
-  checkU16(items.length, "subjects or patterns in one request");
   const encoded = items.map(utf8);
-  let size = 6;
-  for (const e of encoded) size += 2 + checkU16(e.length, "bytes of a subject or pattern");
-  const { frame, view } = allocate(type, size);
+  const { frame, view } = allocate(type, 4 + stringListBytes(encoded, "subjects or patterns"));
   view.setUint32(BODY, requestId);
-  view.setUint16(BODY + 4, encoded.length);
-  let at = BODY + 6;
-  for (const e of encoded) {
-    view.setUint16(at, e.length);
-    frame.set(e, at + 2);
-    at += 2 + e.length;
-  }
+  writeStringList(frame, view, BODY + 4, encoded);
   return frame;
 }
 
