@@ -158,10 +158,13 @@ export class LazyConnection {
         lastError = connection.closedReason ?? lastError;
         continue; // Lost again at once: try again.
       }
-      // Publishes made while disconnected go out after the subscriptions are back.
-      for (const frame of this.#buffer!.take()) {
-        const wait = connection.isClosed ? undefined : connection.send(frame);
-        if (wait !== undefined) await wait;
+      // Publishes made while disconnected go out after the subscriptions are back. Those
+      // made while these wait for the socket join the buffer: take until it stays empty.
+      for (let frames = this.#buffer!.take(); frames.length > 0; frames = this.#buffer!.take()) {
+        for (const frame of frames) {
+          const wait = connection.isClosed ? undefined : connection.send(frame);
+          if (wait !== undefined) await wait;
+        }
       }
       this.#down = false;
       this.statusHub.emit({
