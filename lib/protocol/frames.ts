@@ -137,6 +137,7 @@ export interface Hello {
   serverName: string;
 }
 
+/** Encodes HELLO: the server's first frame. */
 export function encodeHello(hello: Hello): Uint8Array {
   const name = utf8(hello.serverName);
   const { frame, view } = allocate(FrameType.HELLO, 2 + NONCE_BYTES + 8 + name.length);
@@ -149,6 +150,11 @@ export function encodeHello(hello: Hello): Uint8Array {
   return frame;
 }
 
+/**
+ * Decodes a HELLO body.
+ *
+ * @throws {FrameError} when it is truncated or malformed.
+ */
 export function decodeHello(body: Uint8Array): Hello {
   const r = new BodyReader(body, "HELLO");
   const version = r.u8();
@@ -175,6 +181,7 @@ export interface Connect {
   clientName: string;
 }
 
+/** Encodes CONNECT: the client's answer to HELLO. */
 export function encodeConnect(connect: Connect): Uint8Array {
   const name = utf8(connect.clientName);
   const { frame, view } = allocate(
@@ -189,6 +196,11 @@ export function encodeConnect(connect: Connect): Uint8Array {
   return frame;
 }
 
+/**
+ * Decodes a CONNECT body.
+ *
+ * @throws {FrameError} when it is truncated or malformed.
+ */
 export function decodeConnect(body: Uint8Array): Connect {
   const r = new BodyReader(body, "CONNECT");
   const version = r.u8();
@@ -204,6 +216,7 @@ export function encodeReady(serverProof: Uint8Array): Uint8Array {
   return frame;
 }
 
+/** Decodes a READY body: the server's proof (empty without a passphrase), copied. */
 export function decodeReady(body: Uint8Array): Uint8Array {
   return body.slice();
 }
@@ -273,6 +286,11 @@ export interface Pub {
   payload: Uint8Array;
 }
 
+/**
+ * Decodes a PUB body.
+ *
+ * @throws {FrameError} when it is truncated or names no subject.
+ */
 export function decodePub(body: Uint8Array): Pub {
   const r = new BodyReader(body, "PUB");
   const codec = r.u8();
@@ -307,6 +325,11 @@ export interface WireEvent {
   payload: Uint8Array;
 }
 
+/**
+ * Decodes an EVENT body; the payload stays encoded (a view of `body`).
+ *
+ * @throws {FrameError} when it is truncated or its subject is not UTF-8.
+ */
 export function decodeEvent(body: Uint8Array): WireEvent {
   const r = new BodyReader(body, "EVENT");
   const time = r.f64();
@@ -326,6 +349,11 @@ export function encodeListRequest(type: FrameType, requestId: number, items: str
   return frame;
 }
 
+/**
+ * Decodes a SUB, SUBMATCH or UNSUB body.
+ *
+ * @throws {FrameError} when it is truncated or malformed.
+ */
 export function decodeListRequest(
   body: Uint8Array,
   what: string,
@@ -349,6 +377,11 @@ export function encodeRequest(
   return frame;
 }
 
+/**
+ * Decodes a request (or OK) body into its id and the rest (a view of `body`).
+ *
+ * @throws {FrameError} when it is shorter than a request id.
+ */
 export function decodeRequest(
   body: Uint8Array,
   what: string,
@@ -369,6 +402,7 @@ export interface ErrFrame {
   message: string;
 }
 
+/** Encodes ERR: a refused request (request id 0 when no request is meant). */
 export function encodeErr(err: ErrFrame): Uint8Array {
   const message = utf8(err.message);
   const { frame, view } = allocate(FrameType.ERR, 6 + message.length);
@@ -378,6 +412,11 @@ export function encodeErr(err: ErrFrame): Uint8Array {
   return frame;
 }
 
+/**
+ * Decodes an ERR body.
+ *
+ * @throws {FrameError} when it is truncated or its message is not UTF-8.
+ */
 export function decodeErr(body: Uint8Array): ErrFrame {
   const r = new BodyReader(body, "ERR");
   return { requestId: r.u32(), code: r.u16(), message: r.restString() };
@@ -392,6 +431,11 @@ export function encodeBye(code: number, reason: string): Uint8Array {
   return frame;
 }
 
+/**
+ * Decodes a BYE body: why the server closes the connection.
+ *
+ * @throws {FrameError} when it is truncated or its reason is not UTF-8.
+ */
 export function decodeBye(body: Uint8Array): { code: number; reason: string } {
   const r = new BodyReader(body, "BYE");
   return { code: r.u16(), reason: r.restString() };
