@@ -172,6 +172,7 @@ export class Client extends StatusSource implements AsyncDisposable {
    * Subscribes to patterns; resolves once the server has registered them.
    *
    * @throws {SyntaxError} (rejects) for an invalid pattern, before anything is sent.
+   * @throws {ProtocolError} (rejects) for a pattern the server refuses (unsafe, too long).
    */
   subscribeMatch(
     patterns: string | readonly string[],
