@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console
 /** `es serve`: the event server, with its banner and graceful stop. */
 
-import { startEventServer } from "../lib/server/event_server.ts";
+import { type EventServer, startEventServer } from "../lib/server/event_server.ts";
 import type { EventServerOptions } from "../lib/server/options.ts";
 import { VERSION } from "../lib/version.ts";
 import { setupLogging } from "./logging.ts";
@@ -120,28 +120,33 @@ export async function serve(args: string[]): Promise<number> {
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  const server = await startEventServer(options);
-  console.log(`es ${VERSION} — Event Server`);
-  console.log(`URI= ${server.uri}`);
-  if (server.nsURI) console.log(`NS= ${server.nsURI}`);
-  if (server.httpPort !== undefined) {
+  let server: EventServer;
+  try {
+    server = await startEventServer(options);
+    console.log(`es ${VERSION} — Event Server`);
+    console.log(`URI= ${server.uri}`);
+    if (server.nsURI) console.log(`NS= ${server.nsURI}`);
+    if (server.httpPort !== undefined) {
+      console.log(
+        `HTTP= http://${
+          server.uri.replace(/^[a-z+]+:\/\//, "").replace(/:\d+$/, "")
+        }:${server.httpPort}/`,
+      );
+    }
+    const o = server.options;
     console.log(
-      `HTTP= http://${
-        server.uri.replace(/^[a-z+]+:\/\//, "").replace(/:\d+$/, "")
-      }:${server.httpPort}/`,
+      `queueSize=${o.queueSize} blockQueue=${o.blockQueue} workers=${o.workers} auth=${
+        o.ident ? "on" : "off"
+      }`,
     );
-  }
-  const o = server.options;
-  console.log(
-    `queueSize=${o.queueSize} blockQueue=${o.blockQueue} workers=${o.workers} auth=${
-      o.ident ? "on" : "off"
-    }`,
-  );
-  console.log("Event Server started.");
+    console.log("Event Server started.");
 
-  await stopped.promise;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+    await stopped.promise;
+  } finally {
+    // Also when the start fails (port taken, name held): no listener outlives the command.
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
   console.error("Stopping the event server…");
   await server.close();
   console.error("Event Server stopped.");

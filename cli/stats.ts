@@ -1,9 +1,8 @@
 // deno-lint-ignore-file no-console
 /** `es stats`: the server's counters, as a table or raw JSON. */
 
-import { ClientConnection } from "../lib/client/connection.ts";
-import { resolveEventServer } from "../lib/client/locate.ts";
-import { readEnv } from "../lib/client/options.ts";
+import { openEventServer } from "../lib/client/locate.ts";
+import type { ClientOptions } from "../lib/client/options.ts";
 import { FrameType } from "../lib/protocol/constants.ts";
 import type { ServerStats } from "../lib/server/stats.ts";
 import { CLIENT_OPTIONS, parse, printHelp } from "./usage.ts";
@@ -24,12 +23,8 @@ Options:
 `;
 
 /** Fetches the counters over the protocol (works with HTTP off too). */
-export async function fetchStats(options: ReturnType<typeof clientOptions>): Promise<ServerStats> {
-  const uri = await resolveEventServer(options);
-  const connection = await ClientConnection.open(uri, {
-    ident: options.ident ?? readEnv("ES_IDENT"),
-    clientName: "es-stats",
-  });
+export async function fetchStats(options: ClientOptions): Promise<ServerStats> {
+  const connection = await openEventServer(options, "es-stats");
   try {
     const body = await connection.bodyRequest(FrameType.STATS);
     return JSON.parse(new TextDecoder().decode(body));

@@ -240,6 +240,18 @@ Deno.test("A server that goes away makes the next operations fail with Connectio
   await sub.close();
 });
 
+Deno.test("more subjects than a frame can count (65535) reject with RangeError; nothing is sent", async () => {
+  await using server = await startTestServer();
+  await using client = await connect({ esURI: server.uri });
+  const subjects = Array.from({ length: 65537 }, (_, i) => `s${i}`);
+  await assertRejects(client.publish(subjects, 1), RangeError);
+  await assertRejects(client.subscribe(subjects), RangeError);
+  await client.flush();
+  const stats = await server.stats();
+  assertEquals(stats.totals.publishes, 0);
+  assertEquals(stats.exactSubjects, 0);
+});
+
 Deno.test("publish() of a message over 1 MiB rejects with RangeError and the publisher still works", async () => {
   await using server = await startTestServer();
   const sub = new CollectingSubscriber({ esURI: server.uri });
@@ -338,7 +350,9 @@ Deno.test("A server that never answers the handshake fails the first operation a
       esURI: `es://127.0.0.1:${listener.addr.port}`,
       connectTimeoutMs: 300,
     });
-    await assertRejects(pub.publish("x", 1), ConnectionClosedError);
+    const error = await pub.publish("x", 1).then(() => undefined, (e: unknown) => e);
+    assert(error instanceof ConnectionClosedError, String(error));
+    assert(/no answer to the handshake within 300 ms/.test(error.message), error.message);
     await pub.close();
   } finally {
     (await accepted).close();

@@ -5,7 +5,7 @@
  */
 
 import { ClientConnection } from "../lib/client/connection.ts";
-import { toEvent } from "../lib/client/event.ts";
+import { toEventOrSkip } from "../lib/client/event.ts";
 import { FrameType } from "../lib/protocol/constants.ts";
 import type { EventServer } from "../lib/server/event_server.ts";
 import type { ServerStats } from "../lib/server/stats.ts";
@@ -18,7 +18,7 @@ class Probe {
   #gate: PromiseWithResolvers<void> | undefined;
   private constructor(readonly name: string, readonly conn: ClientConnection) {
     conn.onEvent = (wire) => {
-      this.events.push(toEvent(wire));
+      this.events.push(toEventOrSkip(wire)!);
       return this.#gate?.promise;
     };
   }
@@ -273,4 +273,17 @@ Deno.test("es serve --workers 3 (task permissions) carries events between its wo
   await Promise.all(conns.map((c) => c.close()));
   server.kill("SIGTERM");
   assertEquals((await server.status()).code, 0, server.stderr);
+});
+
+Deno.test("log records of every worker reach the process's log (es serve --workers 3 -i)", async () => {
+  await using server = await spawnServe(["-N", "--no-http", "--workers", "3", "-i", "pw"]);
+  const attempts = 9;
+  await Promise.allSettled(
+    Array.from({ length: attempts }, () => ClientConnection.open(server.uri, { ident: "wrong" })),
+  );
+  await waitUntil(
+    () => (server.stderr.match(/Refused .*wrong passphrase/g) ?? []).length === attempts,
+    10_000,
+    `${attempts} refusals in the log`,
+  );
 });

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
-import { startTestServer, waitUntil } from "./_helpers.ts";
+import { delay, startTestServer, waitUntil } from "./_helpers.ts";
 import {
   AuthenticationError,
   type Client,
@@ -11,7 +11,10 @@ import {
   Subscriber,
 } from "../lib/client/mod.ts";
 import type { EventServer } from "../lib/server/event_server.ts";
-import { ErrorCode, FrameType } from "../lib/protocol/constants.ts";
+import { ErrorCode, FrameType, PROTOCOL_VERSION } from "../lib/protocol/constants.ts";
+import { decodeRequest, encodeHello, encodeOk, encodeReady } from "../lib/protocol/frames.ts";
+import { FrameParser } from "../lib/protocol/parser.ts";
+import { closeQuietly, writeAll } from "../lib/protocol/transport.ts";
 
 const fast = { backoff: () => 20 };
 
@@ -122,6 +125,97 @@ Deno.test("publishes made while disconnected are buffered and sent after reconne
     await client?.close();
     await publisher.close();
     await server.close();
+  }
+});
+
+/**
+ * A fake server on `port` for one client: handshake, then it reads nothing
+ * until `open()`, then counts PUB frames and answers FLUSH.
+ */
+class GatedServer implements AsyncDisposable {
+  readonly #listener: Deno.TcpListener;
+  readonly #gate = Promise.withResolvers<void>();
+  readonly handshakeDone = Promise.withResolvers<void>();
+  readonly serving: Promise<void>;
+  #conn: Deno.TcpConn | undefined;
+  publishes = 0;
+
+  constructor(port: number) {
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port });
+    this.serving = this.#serve();
+  }
+
+  open(): void {
+    this.#gate.resolve();
+  }
+
+  async #serve(): Promise<void> {
+    const conn = this.#conn = await this.#listener.accept();
+    try {
+      await writeAll(
+        conn,
+        encodeHello({
+          version: PROTOCOL_VERSION,
+          authRequired: false,
+          serverNonce: new Uint8Array(16),
+          heartbeatMs: 60_000,
+          maxFrameBytes: 1024 * 1024,
+          serverName: "gated",
+        }),
+      );
+      await conn.read(new Uint8Array(4096)); // CONNECT
+      await writeAll(conn, encodeReady(new Uint8Array(0)));
+      this.handshakeDone.resolve();
+      await this.#gate.promise;
+      const parser = new FrameParser();
+      const buffer = new Uint8Array(64 * 1024);
+      while (true) {
+        const n = await conn.read(buffer);
+        if (n === null) return;
+        for (const frame of parser.push(buffer.subarray(0, n))) {
+          if (frame.type === FrameType.PUB) this.publishes++;
+          if (frame.type === FrameType.FLUSH) {
+            await writeAll(conn, encodeOk(decodeRequest(frame.body, "FLUSH").requestId));
+          }
+        }
+      }
+    } catch {
+      // The client closed.
+    } finally {
+      closeQuietly(conn);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#listener.close();
+    if (this.#conn) closeQuietly(this.#conn);
+    this.open();
+    await this.serving;
+  }
+}
+
+Deno.test("publishes made while the reconnect buffer is being sent are sent too", async () => {
+  const server = await startTestServer();
+  const port = server.port;
+  const publisher = new Publisher({ esURI: server.uri, reconnect: { backoff: () => 50 } });
+  const status = recordStatus(publisher);
+  try {
+    await publisher.flush();
+    await server.close();
+    await waitUntil(() => status.some((s) => s.type === "disconnect"), 5000, "disconnect");
+    // 7.5 MiB in the buffer: more than the socket can take while the server does not read.
+    const big = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 120; i++) await publisher.publish("x", big);
+    await using fake = new GatedServer(port);
+    await fake.handshakeDone.promise;
+    await delay(300); // The buffered publishes are now stuck in a full socket.
+    assert(!status.some((s) => s.type === "reconnect"), "the buffer is still being sent");
+    for (let i = 0; i < 5; i++) await publisher.publish("x", i);
+    fake.open();
+    await publisher.flush();
+    assertEquals(fake.publishes, 125);
+  } finally {
+    await publisher.close();
   }
 });
 

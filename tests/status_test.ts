@@ -72,3 +72,11 @@ Deno.test("StatusHub iterators stop early with an AbortSignal", async () => {
   controller.abort();
   assertEquals((await next).done, true);
 });
+
+Deno.test("StatusHub iterators made with an aborted signal are over at once", async () => {
+  const hub = new StatusHub();
+  const it = hub.iterate(AbortSignal.abort());
+  const first = await Promise.race([it.next(), Promise.resolve("still waiting")]);
+  assertEquals(first, { value: undefined, done: true });
+  hub.close();
+});

@@ -204,6 +204,21 @@ Deno.test("connect(): aborting a subscription's signal unsubscribes it", async (
   for await (const _ of sub) throw new Error("the stream should be over");
 });
 
+Deno.test("connect(): a signal aborted while subscribing (or before) still unsubscribes", async () => {
+  await using server = await startTestServer();
+  await using client = await connect({ esURI: server.uri });
+  const controller = new AbortController();
+  const subscribing = client.subscribe("x", { signal: controller.signal });
+  controller.abort();
+  const sub = await subscribing;
+  const early = await client.subscribe("x", { signal: AbortSignal.abort() });
+  await client.publish("x", 1);
+  await client.flush();
+  assertEquals(await sub[Symbol.asyncIterator]().next(), { value: undefined, done: true });
+  assertEquals(await early[Symbol.asyncIterator]().next(), { value: undefined, done: true });
+  await waitUntil(async () => (await server.stats()).exactSubjects === 0, 5000, "unsubscribe");
+});
+
 Deno.test("publish() refuses bad subjects before sending anything", async () => {
   await using server = await startTestServer();
   await using pub = new Publisher({ esURI: server.uri });

@@ -150,6 +150,13 @@ Deno.test("es serve --tls-cert/--tls-key serves es+tls://; es publish --ca-cert 
   assertMatch(bad.stderr, /--tls-cert and --tls-key must be given together/);
 });
 
+Deno.test("es stats --ca-cert reaches an es+tls:// server", async () => {
+  await using server = await startTestServer({ tlsCert: cert, tlsKey: key });
+  const r = await runEs(["stats", "--json", "--es", server.uri, "--ca-cert", material.caPath]);
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(JSON.parse(r.stdout).uri, server.uri);
+});
+
 Deno.test("TLS test files are removed", async () => {
   await Deno.remove(material.dir, { recursive: true });
 });

@@ -16,7 +16,19 @@ export function exampleOptions(): ClientOptions & { count: number; intervalMs: n
   return {
     ...(values.es ? { esURI: values.es } : {}),
     ...(values.ns ? { nsURI: values.ns } : {}),
-    count: values.count ? Number(values.count) : Infinity,
-    intervalMs: values["interval-ms"] ? Number(values["interval-ms"]) : 200,
+    count: wholeNumber("--count", values.count, 1) ?? Infinity,
+    intervalMs: wholeNumber("--interval-ms", values["interval-ms"], 0) ?? 200,
   };
+}
+
+/** A flag's whole-number value; a typo must not turn into NaN (a market that never ticks). */
+function wholeNumber(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new RangeError(
+      `Invalid ${flag} ${JSON.stringify(value)}: expected a whole number >= ${min}`,
+    );
+  }
+  return n;
 }

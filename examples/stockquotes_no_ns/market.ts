@@ -10,6 +10,9 @@ import { Publisher } from "../../lib/client/mod.ts";
 
 const esURI = Deno.args[0] ?? "es://127.0.0.1:7766";
 const count = Number(Deno.args[1] ?? Infinity);
+if (!(count >= 1)) {
+  throw new RangeError(`Invalid COUNT ${JSON.stringify(Deno.args[1])}: expected a number >= 1`);
+}
 const SYMBOLS = ["SUN", "MICROSOFT", "IBM", "ORACLE", "SAP", "SEEBEYOND"];
 
 /** A market whose prices wander randomly. */

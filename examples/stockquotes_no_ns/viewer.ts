@@ -11,6 +11,9 @@ import { type Event, Subscriber } from "../../lib/client/mod.ts";
 const esURI = Deno.args[0] ?? "es://127.0.0.1:7766";
 const pattern = Deno.args[1] ?? "^STOCKQUOTE\\.";
 const count = Number(Deno.args[2] ?? Infinity);
+if (!(count >= 1)) {
+  throw new RangeError(`Invalid COUNT ${JSON.stringify(Deno.args[2])}: expected a number >= 1`);
+}
 
 /** Prints each quote; stops after `count`. */
 class QuoteViewer extends Subscriber {

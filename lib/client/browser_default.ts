@@ -5,7 +5,7 @@
  */
 
 /** True where the runtime has no TCP (`Deno.connect`), i.e. in browsers and workers there. */
-export function isBrowserLike(): boolean {
+function isBrowserLike(): boolean {
   // deno-lint-ignore no-explicit-any
   return (globalThis as any).Deno?.connect === undefined;
 }

@@ -3,18 +3,15 @@
  * async iterables, in the style of modern messaging clients.
  */
 
-import { getLogger } from "@logtape/logtape";
 import { FrameType } from "../protocol/constants.ts";
 import { type CompiledPattern, compilePattern, subjectKey, toList } from "../protocol/subjects.ts";
 import { BoundedChannel } from "./bounded_channel.ts";
 import type { ClientConnection } from "./connection.ts";
-import { type Event, toEvent } from "./event.ts";
-import { LazyConnection } from "./lazy_connection.ts";
+import { type Event, toEventOrSkip } from "./event.ts";
+import { LazyConnection, type Subscriptions } from "./lazy_connection.ts";
 import type { ClientOptions } from "./options.ts";
-import type { Status, StatusEvent, StatusType } from "./status.ts";
+import { StatusHub, StatusSource } from "./status.ts";
 import { VERSION } from "../version.ts";
-
-const log = getLogger(["es", "client"]);
 
 /** Most distinct subjects whose subscriptions are remembered. */
 const ROUTE_MEMO_LIMIT = 10_000;
@@ -98,7 +95,7 @@ export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
 }
 
 /** A connection with publish and subscription streams. */
-export class Client implements AsyncDisposable {
+export class Client extends StatusSource implements AsyncDisposable {
   #link: LazyConnection;
   #subscriptions = new Set<Subscription>();
   /** The subscriptions wanting each subject seen, forgotten when subscriptions change. */
@@ -107,17 +104,20 @@ export class Client implements AsyncDisposable {
 
   /** @internal Use `connect()`. */
   constructor(options: ClientOptions) {
+    const hub = new StatusHub();
+    super(hub);
     this.#link = new LazyConnection(options, `es-client/${VERSION}`, {
       setup: (c) => this.#wire(c),
-      restore: (c) => this.#restore(c),
+      subscriptions: () => this.#inForce(),
       lost: (error) => {
         this.#asyncError ??= error;
         for (const sub of this.#subscriptions) sub.end(error);
       },
-    });
+    }, hub);
   }
 
-  async #restore(connection: ClientConnection): Promise<void> {
+  /** The union of the live subscriptions (exact subjects once per key). */
+  #inForce(): Subscriptions {
     const exact = new Map<string, string>();
     const patterns = new Set<string>();
     for (const sub of this.#subscriptions) {
@@ -126,8 +126,7 @@ export class Client implements AsyncDisposable {
         else exact.set(subjectKey(item), item);
       }
     }
-    if (exact.size > 0) await connection.listRequest(FrameType.SUB, [...exact.values()]);
-    if (patterns.size > 0) await connection.listRequest(FrameType.SUBMATCH, [...patterns]);
+    return { exact: [...exact.values()], patterns: [...patterns] };
   }
 
   /** @internal Opens the connection. */
@@ -140,17 +139,8 @@ export class Client implements AsyncDisposable {
     connection.onEvent = (wire) => {
       const subs = this.#routes.get(wire.subject) ?? this.#route(wire.subject);
       if (subs.length === 0) return undefined;
-      let event: Event;
-      try {
-        event = toEvent(wire);
-      } catch (error) {
-        // Another publisher's bad bytes must not end this connection.
-        log.warn("Skipped an event on {subject} that does not decode: {error}", {
-          subject: wire.subject,
-          error: String(error),
-        });
-        return undefined;
-      }
+      const event = toEventOrSkip(wire);
+      if (event === undefined) return undefined;
       if (subs.length === 1) return subs[0]!.push(event);
       let waits: Promise<void>[] | undefined;
       for (const sub of subs) {
@@ -184,28 +174,6 @@ export class Client implements AsyncDisposable {
     if (error) throw error;
   }
 
-  /** Status changes (disconnect, reconnect, error) from now on, until `close()`. */
-  status(signal?: AbortSignal): AsyncIterableIterator<Status> {
-    return this.#link.statusHub.iterate(signal);
-  }
-
-  /** Listens for one type of status change; `event.detail` is the `Status`. */
-  addEventListener<K extends StatusType>(
-    type: K,
-    listener: (event: StatusEvent<K>) => void,
-    options?: AddEventListenerOptions,
-  ): void {
-    this.#link.statusHub.addEventListener(type, listener, options);
-  }
-
-  /** Stops listening. */
-  removeEventListener<K extends StatusType>(
-    type: K,
-    listener: (event: StatusEvent<K>) => void,
-  ): void {
-    this.#link.statusHub.removeEventListener(type, listener);
-  }
-
   /** Subscribes to exact subjects; resolves once the server has registered them. */
   subscribe(
     subjects: string | readonly string[],
@@ -218,6 +186,7 @@ export class Client implements AsyncDisposable {
    * Subscribes to patterns; resolves once the server has registered them.
    *
    * @throws {SyntaxError} (rejects) for an invalid pattern, before anything is sent.
+   * @throws {ProtocolError} (rejects) for a pattern the server refuses (unsafe, too long).
    */
   subscribeMatch(
     patterns: string | readonly string[],
@@ -244,7 +213,10 @@ export class Client implements AsyncDisposable {
       this.#routes.clear();
       throw error;
     }
-    options.signal?.addEventListener("abort", () => void sub.unsubscribe(), { once: true });
+    // The signal may have been aborted while the request was in flight.
+    const signal = options.signal;
+    if (signal?.aborted) void sub.unsubscribe();
+    else signal?.addEventListener("abort", () => void sub.unsubscribe(), { once: true });
     return sub;
   }
 

@@ -4,7 +4,13 @@
  */
 
 import { clientProof, makeNonce, verifyServerProof } from "../protocol/auth.ts";
-import { CodecTag, ErrorCode, FrameType, PROTOCOL_VERSION } from "../protocol/constants.ts";
+import {
+  CodecTag,
+  ErrorCode,
+  FrameType,
+  MAX_SUBJECTS_PER_FRAME,
+  PROTOCOL_VERSION,
+} from "../protocol/constants.ts";
 import {
   decodeBye,
   decodeErr,
@@ -96,17 +102,28 @@ export class ClientConnection {
    */
   static async open(uri: string, options: ConnectionOptions = {}): Promise<ClientConnection> {
     const endpoint = parseEndpoint(uri, uri.toLowerCase().startsWith("ns") ? "ns" : "es");
-    const signal = AbortSignal.timeout(options.connectTimeoutMs ?? 10_000);
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
     const transport = await openTransport(endpoint, uri, {
-      signal,
+      signal: AbortSignal.timeout(timeoutMs),
       ...(options.caCerts ? { caCerts: options.caCerts } : {}),
     });
     const connection = new ClientConnection(transport, uri);
-    const timer = setTimeout(() => closeQuietly(transport), options.connectTimeoutMs ?? 10_000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      closeQuietly(transport);
+    }, timeoutMs);
     try {
       await connection.#handshake(options);
     } catch (error) {
       closeQuietly(transport);
+      // Closing the transport on time-out makes the handshake fail as if the server hung up.
+      if (timedOut) {
+        throw new ConnectionClosedError(
+          `Cannot connect to ${uri}: no answer to the handshake within ${timeoutMs} ms`,
+          { cause: error },
+        );
+      }
       // Bytes that do not even frame: whatever answered is not an es server.
       if (error instanceof FrameError) {
         throw new ProtocolError(`${uri} is not an es server: ${error.message}`, { cause: error });
@@ -291,6 +308,11 @@ export class ClientConnection {
       ? [this.#subjectBytes(subjects)]
       : toList(subjects).map((s) => this.#subjectBytes(s));
     if (list.length === 0) throw new TypeError("Cannot publish: no subject given");
+    if (list.length > MAX_SUBJECTS_PER_FRAME) {
+      throw new RangeError(
+        `Cannot publish on ${list.length} subjects at once: a frame carries at most ${MAX_SUBJECTS_PER_FRAME}`,
+      );
+    }
     return list;
   }
 

@@ -1,7 +1,10 @@
 /** The event a subscriber receives, and how it is made from the wire. */
 
+import { getLogger } from "@logtape/logtape";
 import { decodeMessage } from "../protocol/codec.ts";
 import type { WireEvent } from "../protocol/frames.ts";
+
+const log = getLogger(["es", "client"]);
 
 /** One event: the subject as the publisher spelled it, the message, and the server's time. */
 export interface Event<T = unknown> {
@@ -12,10 +15,18 @@ export interface Event<T = unknown> {
 }
 
 /**
- * Decodes a wire event.
- *
- * @throws {TypeError} when its payload does not decode.
+ * Decodes a wire event, or logs a warning and returns `undefined` when its
+ * payload does not decode: another publisher's bad bytes must not end this
+ * subscriber's connection.
  */
-export function toEvent(wire: WireEvent): Event {
-  return { subject: wire.subject, msg: decodeMessage(wire.codec, wire.payload), time: wire.time };
+export function toEventOrSkip(wire: WireEvent): Event | undefined {
+  try {
+    return { subject: wire.subject, msg: decodeMessage(wire.codec, wire.payload), time: wire.time };
+  } catch (error) {
+    log.warn("Skipped an event on {subject} that does not decode: {error}", {
+      subject: wire.subject,
+      error: String(error),
+    });
+    return undefined;
+  }
 }

@@ -4,27 +4,34 @@
  * connection is replaced (with backoff) and its subscriptions restored.
  */
 
-import { ClientConnection } from "./connection.ts";
+import { FrameType } from "../protocol/constants.ts";
+import type { ClientConnection } from "./connection.ts";
 import { AuthenticationError, ConnectionClosedError } from "./errors.ts";
-import { type ClientOptions, readEnv } from "./options.ts";
-import { resolveEventServer } from "./locate.ts";
+import type { ClientOptions } from "./options.ts";
+import { openEventServer } from "./locate.ts";
 import { PublishBuffer, type ResolvedReconnect, resolveReconnect } from "./reconnect.ts";
-import { StatusHub } from "./status.ts";
+import type { StatusHub } from "./status.ts";
 
 /** What the owner of a link (Publisher, Subscriber, Client) plugs in. */
 export interface LinkHooks {
   /** Wires a fresh connection to its owner (event and error handlers). */
   setup(connection: ClientConnection): void;
-  /** Restores the owner's subscriptions on a new connection, before anything else is sent. */
-  restore?(connection: ClientConnection): Promise<void>;
+  /** The owner's subscriptions in force, restored on a new connection before anything else is sent. */
+  subscriptions?(): Subscriptions;
   /** The connection is gone for good (reconnect off, or given up). */
   lost?(error: Error): void;
+}
+
+/** Exact subjects and patterns to subscribe to again after a reconnect. */
+export interface Subscriptions {
+  exact: string[];
+  patterns: string[];
 }
 
 /** Opens the event-server connection on demand, and again after a loss. */
 export class LazyConnection {
   /** Status changes: disconnect, reconnect, error. */
-  readonly statusHub: StatusHub = new StatusHub();
+  readonly statusHub: StatusHub;
   #options: ClientOptions;
   #clientName: string;
   #hooks: LinkHooks;
@@ -40,7 +47,9 @@ export class LazyConnection {
   #lostConnections = new WeakSet<ClientConnection>();
   #wakeClose: (() => void) | undefined;
 
-  constructor(options: ClientOptions, clientName: string, hooks: LinkHooks) {
+  /** @param statusHub Where status changes go; the owner hands out iterators and listeners. */
+  constructor(options: ClientOptions, clientName: string, hooks: LinkHooks, statusHub: StatusHub) {
+    this.statusHub = statusHub;
     this.#options = options;
     this.#clientName = clientName;
     this.#hooks = hooks;
@@ -65,18 +74,8 @@ export class LazyConnection {
     return this.#opening;
   }
 
-  async #connectOnce(): Promise<ClientConnection> {
-    const uri = await resolveEventServer(this.#options);
-    return await ClientConnection.open(uri, {
-      ident: this.#options.ident ?? readEnv("ES_IDENT"),
-      clientName: this.#clientName,
-      connectTimeoutMs: this.#options.connectTimeoutMs,
-      ...(this.#options.caCerts ? { caCerts: this.#options.caCerts } : {}),
-    });
-  }
-
   async #open(): Promise<ClientConnection> {
-    const connection = await this.#connectOnce();
+    const connection = await openEventServer(this.#options, this.#clientName);
     if (this.#closed) {
       await connection.close();
       throw new ConnectionClosedError("The client is closed");
@@ -146,7 +145,7 @@ export class LazyConnection {
       }
       this.#adopt(connection);
       try {
-        await this.#hooks.restore?.(connection);
+        await this.#restore(connection);
       } catch (error) {
         if (connection.isClosed) {
           lastError = error as Error;
@@ -159,10 +158,13 @@ export class LazyConnection {
         lastError = connection.closedReason ?? lastError;
         continue; // Lost again at once: try again.
       }
-      // Publishes made while disconnected go out after the subscriptions are back.
-      for (const frame of this.#buffer!.take()) {
-        const wait = connection.isClosed ? undefined : connection.send(frame);
-        if (wait !== undefined) await wait;
+      // Publishes made while disconnected go out after the subscriptions are back. Those
+      // made while these wait for the socket join the buffer: take until it stays empty.
+      for (let frames = this.#buffer!.take(); frames.length > 0; frames = this.#buffer!.take()) {
+        for (const frame of frames) {
+          const wait = connection.isClosed ? undefined : connection.send(frame);
+          if (wait !== undefined) await wait;
+        }
       }
       this.#down = false;
       this.statusHub.emit({
@@ -179,6 +181,12 @@ export class LazyConnection {
         { cause },
       ),
     );
+  }
+
+  async #restore(connection: ClientConnection): Promise<void> {
+    const { exact, patterns } = this.#hooks.subscriptions?.() ?? { exact: [], patterns: [] };
+    if (exact.length > 0) await connection.listRequest(FrameType.SUB, exact);
+    if (patterns.length > 0) await connection.listRequest(FrameType.SUBMATCH, patterns);
   }
 
   #giveUp(error: Error): never {

@@ -1,5 +1,6 @@
-/** Finding the event server: its URI as given, or through the name server. */
+/** Finding the event server (its URI as given, or through the name server) and connecting to it. */
 
+import { ClientConnection } from "./connection.ts";
 import { NamingError } from "./errors.ts";
 import { type ClientOptions, DEFAULT_NS_URI, EVENTSERVER_NAME, readEnv } from "./options.ts";
 import { locateNameServer } from "../names/proxy.ts";
@@ -12,7 +13,7 @@ import { browserEventServer } from "./browser_default.ts";
  *
  * @throws {NamingError} saying what was tried when the server cannot be found.
  */
-export async function resolveEventServer(options: ClientOptions): Promise<string> {
+async function resolveEventServer(options: ClientOptions): Promise<string> {
   if (options.esURI) return options.esURI;
   const browserDefault = options.nsURI ? undefined : browserEventServer(import.meta.url);
   if (browserDefault !== undefined) return browserDefault;
@@ -47,4 +48,26 @@ export async function resolveEventServer(options: ClientOptions): Promise<string
   } finally {
     await ns.close();
   }
+}
+
+/**
+ * Finds the event server (see `resolveEventServer()`) and connects to it with
+ * the passphrase, connect timeout and CA certificates of `options`.
+ *
+ * @param clientName How the connection introduces itself (shown in the server's statistics).
+ * @throws {NamingError} when the server cannot be found.
+ * @throws {ConnectionClosedError} when it cannot be reached.
+ * @throws {AuthenticationError} when the passphrase is missing or wrong.
+ */
+export async function openEventServer(
+  options: ClientOptions,
+  clientName: string,
+): Promise<ClientConnection> {
+  const uri = await resolveEventServer(options);
+  return await ClientConnection.open(uri, {
+    ident: options.ident ?? readEnv("ES_IDENT"),
+    clientName,
+    connectTimeoutMs: options.connectTimeoutMs,
+    ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+  });
 }

@@ -2,7 +2,7 @@
 
 import { LazyConnection } from "./lazy_connection.ts";
 import type { ClientOptions } from "./options.ts";
-import type { Status, StatusEvent, StatusType } from "./status.ts";
+import { StatusHub, StatusSource } from "./status.ts";
 import { VERSION } from "../version.ts";
 
 /**
@@ -15,17 +15,19 @@ import { VERSION } from "../version.ts";
  * await pub.close();
  * ```
  */
-export class Publisher implements AsyncDisposable {
+export class Publisher extends StatusSource implements AsyncDisposable {
   #link: LazyConnection;
   #asyncError: Error | undefined;
 
   constructor(options: ClientOptions = {}) {
+    const hub = new StatusHub();
+    super(hub);
     this.#link = new LazyConnection(options, `es-publisher/${VERSION}`, {
       setup: (connection) => {
         connection.onError = (error) => this.#asyncError ??= error;
       },
       lost: (error) => this.#asyncError ??= error,
-    });
+    }, hub);
   }
 
   /**
@@ -53,28 +55,6 @@ export class Publisher implements AsyncDisposable {
     this.#throwAsyncError();
     await this.#link.flush();
     this.#throwAsyncError();
-  }
-
-  /** Status changes (disconnect, reconnect, error) from now on, until `close()`. */
-  status(signal?: AbortSignal): AsyncIterableIterator<Status> {
-    return this.#link.statusHub.iterate(signal);
-  }
-
-  /** Listens for one type of status change; `event.detail` is the `Status`. */
-  addEventListener<K extends StatusType>(
-    type: K,
-    listener: (event: StatusEvent<K>) => void,
-    options?: AddEventListenerOptions,
-  ): void {
-    this.#link.statusHub.addEventListener(type, listener, options);
-  }
-
-  /** Stops listening. */
-  removeEventListener<K extends StatusType>(
-    type: K,
-    listener: (event: StatusEvent<K>) => void,
-  ): void {
-    this.#link.statusHub.removeEventListener(type, listener);
   }
 
   #throwAsyncError(): void {

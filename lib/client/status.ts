@@ -82,13 +82,49 @@ export class StatusHub {
   iterate(signal?: AbortSignal): AsyncIterableIterator<Status> {
     const it = new StatusIterator(() => this.#iterators.delete(it));
     this.#iterators.add(it);
-    signal?.addEventListener("abort", () => it.end(), { once: true });
+    if (signal?.aborted) it.end();
+    else signal?.addEventListener("abort", () => it.end(), { once: true });
     return it;
   }
 
   /** Ends every iterator (the client is closed). */
   close(): void {
     for (const it of [...this.#iterators]) it.end();
+  }
+}
+
+/**
+ * The status methods every client class has (`Publisher`, `Subscriber`,
+ * `Client`), over the hub its connection reports to.
+ */
+export class StatusSource {
+  readonly #hub: StatusHub;
+
+  /** @param hub The hub the client's connection reports to. */
+  constructor(hub: StatusHub) {
+    this.#hub = hub;
+  }
+
+  /** Status changes (disconnect, reconnect, error) from now on, until `close()`. */
+  status(signal?: AbortSignal): AsyncIterableIterator<Status> {
+    return this.#hub.iterate(signal);
+  }
+
+  /** Listens for one type of status change; `event.detail` is the `Status`. */
+  addEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+    options?: AddEventListenerOptions,
+  ): void {
+    this.#hub.addEventListener(type, listener, options);
+  }
+
+  /** Stops listening. */
+  removeEventListener<K extends StatusType>(
+    type: K,
+    listener: (event: StatusEvent<K>) => void,
+  ): void {
+    this.#hub.removeEventListener(type, listener);
   }
 }
 

@@ -3,20 +3,17 @@
  * subscribe, and `listen()`.
  */
 
-import { getLogger } from "@logtape/logtape";
 import { FrameType } from "../protocol/constants.ts";
 import { toList } from "../protocol/subjects.ts";
 import { BoundedChannel } from "./bounded_channel.ts";
 import type { ClientConnection } from "./connection.ts";
-import { type Event, toEvent } from "./event.ts";
+import { type Event, toEventOrSkip } from "./event.ts";
 import { LazyConnection } from "./lazy_connection.ts";
 import type { ClientOptions } from "./options.ts";
 import { subjectKey } from "../protocol/subjects.ts";
-import type { Status, StatusEvent, StatusType } from "./status.ts";
+import { StatusHub, StatusSource } from "./status.ts";
 import { TrackedPromise } from "./tracked_promise.ts";
 import { VERSION } from "../version.ts";
-
-const log = getLogger(["es", "client"]);
 
 /** Options of a `Subscriber`. */
 export interface SubscriberOptions extends ClientOptions {
@@ -45,12 +42,11 @@ export interface SubscriberOptions extends ClientOptions {
  * await new Printer().listen();
  * ```
  */
-export class Subscriber implements AsyncDisposable {
+export class Subscriber extends StatusSource implements AsyncDisposable {
   #link: LazyConnection;
   #buffer: BoundedChannel<Event>;
   #threading: boolean;
   #maxConcurrent: number;
-  #failure: unknown = undefined;
   #aborted = false;
   #listening = false;
   /** Subscriptions in force, to restore after a reconnect: exact (by key) and patterns. */
@@ -58,28 +54,16 @@ export class Subscriber implements AsyncDisposable {
   #patterns = new Set<string>();
 
   constructor(options: SubscriberOptions = {}) {
+    const hub = new StatusHub();
+    super(hub);
     this.#threading = options.threading ?? true;
     this.#maxConcurrent = options.maxConcurrent ?? 16;
     this.#buffer = new BoundedChannel(options.bufferSize ?? 1000);
     this.#link = new LazyConnection(options, `es-subscriber/${VERSION}`, {
       setup: (c) => this.#wire(c),
-      restore: (c) => this.#restore(c),
-      lost: (error) => {
-        // Events that arrived before the loss are still delivered, then listen() rejects.
-        if (this.#aborted) return;
-        this.#failure ??= error;
-        this.#buffer.close(error);
-      },
-    });
-  }
-
-  async #restore(connection: ClientConnection): Promise<void> {
-    if (this.#exact.size > 0) {
-      await connection.listRequest(FrameType.SUB, [...this.#exact.values()]);
-    }
-    if (this.#patterns.size > 0) {
-      await connection.listRequest(FrameType.SUBMATCH, [...this.#patterns]);
-    }
+      subscriptions: () => ({ exact: [...this.#exact.values()], patterns: [...this.#patterns] }),
+      lost: (error) => this.#endWith(error),
+    }, hub);
   }
 
   #remember(type: FrameType, list: readonly string[]): void {
@@ -95,27 +79,19 @@ export class Subscriber implements AsyncDisposable {
 
   #wire(connection: ClientConnection): void {
     connection.onEvent = (wire) => {
-      let event: Event;
-      try {
-        event = toEvent(wire);
-      } catch (error) {
-        log.warn("Skipped an event on {subject} that does not decode: {error}", {
-          subject: wire.subject,
-          error: String(error),
-        });
-        return undefined;
-      }
-      return this.#buffer.push(event);
+      const event = toEventOrSkip(wire);
+      return event && this.#buffer.push(event);
     };
-    connection.onError = (error) => {
-      // Events that arrived before the connection ended are still handed to event().
-      if (!this.#aborted) this.#fail(error, false);
-    };
+    // An ERR no request waits for: the server refused something of ours.
+    connection.onError = (error) => this.#endWith(error);
   }
 
-  #fail(error: unknown, discard = true): void {
-    this.#failure ??= error;
-    this.#buffer.close(error, discard);
+  /**
+   * Makes `listen()` reject with `error` once it has handed over the events
+   * already received (unless the subscriber was closed or aborted).
+   */
+  #endWith(error: Error): void {
+    if (!this.#aborted) this.#buffer.close(error);
   }
 
   #request(type: FrameType, items: string | readonly string[]): Promise<void> {
@@ -124,7 +100,8 @@ export class Subscriber implements AsyncDisposable {
       await this.#link.run((connection) => connection.listRequest(type, list));
       this.#remember(type, list);
     })();
-    return TrackedPromise.track(inner, (error) => this.#fail(error));
+    // A rejection nobody awaited ends listen() at once, dropping the buffered events.
+    return TrackedPromise.track(inner, (error) => this.#buffer.close(error, true));
   }
 
   /** Subscribes to exact subjects (case-insensitive). Resolves once the server has registered them. */
@@ -200,7 +177,6 @@ export class Subscriber implements AsyncDisposable {
       this.#listening = false;
       if (this.#aborted) await this.#link.close();
     }
-    if (this.#failure !== undefined && !this.#aborted) throw this.#failure;
   }
 
   /** Makes `listen()` resolve and closes the connection; callable from inside `event()`. */
@@ -209,28 +185,6 @@ export class Subscriber implements AsyncDisposable {
     this.#aborted = true;
     this.#buffer.close();
     if (!this.#listening) void this.#link.close();
-  }
-
-  /** Status changes (disconnect, reconnect, error) from now on, until `close()`. */
-  status(signal?: AbortSignal): AsyncIterableIterator<Status> {
-    return this.#link.statusHub.iterate(signal);
-  }
-
-  /** Listens for one type of status change; `event.detail` is the `Status`. */
-  addEventListener<K extends StatusType>(
-    type: K,
-    listener: (event: StatusEvent<K>) => void,
-    options?: AddEventListenerOptions,
-  ): void {
-    this.#link.statusHub.addEventListener(type, listener, options);
-  }
-
-  /** Stops listening. */
-  removeEventListener<K extends StatusType>(
-    type: K,
-    listener: (event: StatusEvent<K>) => void,
-  ): void {
-    this.#link.statusHub.removeEventListener(type, listener);
   }
 
   /** Closes the connection; `listen()` resolves. Idempotent. */

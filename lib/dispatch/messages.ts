@@ -2,6 +2,7 @@
 
 import type { ResolvedOptions } from "../server/options.ts";
 import type { ServerStats } from "../server/stats.ts";
+import type { PortableLogRecord } from "./worker_logging.ts";
 
 /** Main thread → worker. */
 export type ToWorker =
@@ -27,4 +28,6 @@ export type FromWorker =
   | { t: "stats"; req: number; stats: ServerStats }
   /** A client on the worker asked for STATS: the main thread gathers them from all. */
   | { t: "gather"; req: number }
-  | { t: "closed" };
+  | { t: "closed" }
+  /** A log record, emitted by the main thread's logging. */
+  | { t: "log"; record: PortableLogRecord };

@@ -10,6 +10,7 @@ import type { ServerStats } from "../server/stats.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import { mergeStats } from "./merge_stats.ts";
 import { DispatchNode } from "./node.ts";
+import { emitWorkerLog } from "./worker_logging.ts";
 
 const log = getLogger(["es", "dispatch"]);
 
@@ -76,6 +77,7 @@ export async function startWorkerThreads(server: EventServer): Promise<void> {
           worker.postMessage({ t: "gathered", req: m.req, stats } satisfies ToWorker)
         );
       } else if (m.t === "closed") handle.closed.resolve();
+      else if (m.t === "log") emitWorkerLog(m.record);
     };
     worker.onerror = (e) => {
       e.preventDefault();

@@ -10,6 +10,7 @@ import { listenMaybeTls } from "../server/tls.ts";
 import { DispatchNode } from "./node.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import type { ServerStats } from "../server/stats.ts";
+import { forwardWorkerLogs } from "./worker_logging.ts";
 
 let node: DispatchNode | undefined;
 let nextGather = 1;
@@ -18,6 +19,8 @@ const gathering = new Map<number, (stats: ServerStats) => void>();
 function send(message: FromWorker): void {
   self.postMessage(message);
 }
+
+forwardWorkerLogs((record) => send({ t: "log", record }));
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   const message = e.data;

@@ -43,10 +43,15 @@ export interface NameServerStats {
 export class NameServer implements AsyncDisposable {
   /** `ns://host:port` with the real port. */
   readonly uri: string;
+  /** The interface it listens on. */
   readonly hostname: string;
+  /** The real port (also when started with port 0). */
   readonly port: number;
+  /** Start time, milliseconds since the epoch. */
   readonly startedAt = Date.now();
+  /** The registry and its request handling. */
   readonly service = new NamingService();
+  /** Open client connections. */
   readonly connections = new Set<ServerConnection>();
 
   #listener: Deno.TcpListener;
@@ -54,6 +59,7 @@ export class NameServer implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   #acceptLoop: Promise<void>;
 
+  /** @internal Use `startNameServer()`; takes over `listener` and starts accepting. */
   constructor(listener: Deno.TcpListener, options: NameServerOptions = {}) {
     this.#listener = listener;
     const addr = listener.addr;

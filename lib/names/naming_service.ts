@@ -62,7 +62,10 @@ export class NamingService {
       case FrameType.NS_LIST:
         return encoder.encode(JSON.stringify(this.registry.list(text)));
       default:
-        throw new NamingRequestError(`Unknown naming request 0x${type.toString(16)}`, 1);
+        throw new NamingRequestError(
+          `Unknown naming request 0x${type.toString(16)}`,
+          ErrorCode.PROTOCOL,
+        );
     }
   }
 

@@ -3,9 +3,9 @@
  * over an ordinary es connection.
  */
 
-import { FrameType } from "../protocol/constants.ts";
+import { ErrorCode, FrameType } from "../protocol/constants.ts";
 import { ClientConnection } from "../client/connection.ts";
-import { ConnectionClosedError, EsError, NamingError, ProtocolError } from "../client/errors.ts";
+import { ConnectionClosedError, NamingError, ProtocolError } from "../client/errors.ts";
 import { DEFAULT_NS_URI, readEnv } from "../client/options.ts";
 
 const encoder = new TextEncoder();
@@ -23,9 +23,11 @@ export interface LocateOptions {
 
 /** A connection to a name server. */
 export class NameServerProxy implements AsyncDisposable {
+  /** The name server's `ns://` URI. */
   readonly uri: string;
   #connection: ClientConnection;
 
+  /** @internal Use `locateNameServer()`. */
   constructor(connection: ClientConnection) {
     this.#connection = connection;
     this.uri = connection.uri;
@@ -35,7 +37,7 @@ export class NameServerProxy implements AsyncDisposable {
     try {
       return decoder.decode(await this.#connection.bodyRequest(type, encoder.encode(body)));
     } catch (error) {
-      if (error instanceof ProtocolError && error.code === 10) {
+      if (error instanceof ProtocolError && error.code === ErrorCode.NAMING) {
         throw new NamingError(error.message, { cause: error });
       }
       throw error;
@@ -82,6 +84,7 @@ export class NameServerProxy implements AsyncDisposable {
     return this.#connection.closed;
   }
 
+  /** Closes the connection; the names it registered are removed. Idempotent. */
   close(): Promise<void> {
     return this.#connection.close();
   }
@@ -108,11 +111,8 @@ export async function locateNameServer(options: LocateOptions = {}): Promise<Nam
     });
     return new NameServerProxy(connection);
   } catch (error) {
-    if (
-      error instanceof ConnectionClosedError ||
-      (error instanceof EsError && !(error instanceof NamingError) &&
-        error.name === "ProtocolError")
-    ) {
+    // Nothing answered, or what answered is not an es server (an AuthenticationError passes).
+    if (error instanceof ConnectionClosedError || error instanceof ProtocolError) {
       throw new NamingError(`No name server at ${uri} (is "es serve" or "es ns" running?)`, {
         cause: error,
       });

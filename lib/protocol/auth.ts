@@ -24,6 +24,7 @@ function importKey(passphrase: string): Promise<CryptoKey> {
   );
 }
 
+/** The HMAC input: the label says which side proves, so one proof never passes as the other. */
 function proofInput(
   label: Uint8Array,
   first: Uint8Array,
@@ -36,48 +37,62 @@ function proofInput(
   return input;
 }
 
+async function sign(
+  passphrase: string,
+  label: Uint8Array,
+  first: Uint8Array,
+  second: Uint8Array,
+): Promise<Uint8Array> {
+  const key = await importKey(passphrase);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, proofInput(label, first, second)));
+}
+
+/** Web Crypto's HMAC verify compares in constant time. */
+async function verify(
+  passphrase: string,
+  label: Uint8Array,
+  first: Uint8Array,
+  second: Uint8Array,
+  proof: Uint8Array,
+): Promise<boolean> {
+  const key = await importKey(passphrase);
+  return crypto.subtle.verify("HMAC", key, proof.slice(), proofInput(label, first, second));
+}
+
 /** The client's proof: HMAC(passphrase, label ‖ serverNonce ‖ clientNonce). */
-export async function clientProof(
+export function clientProof(
   passphrase: string,
   serverNonce: Uint8Array,
   clientNonce: Uint8Array,
 ): Promise<Uint8Array> {
-  const key = await importKey(passphrase);
-  const input = proofInput(CLIENT_LABEL, serverNonce, clientNonce);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, input));
+  return sign(passphrase, CLIENT_LABEL, serverNonce, clientNonce);
 }
 
 /** The server's proof: HMAC(passphrase, label ‖ clientNonce ‖ serverNonce). */
-export async function serverProof(
+export function serverProof(
   passphrase: string,
   clientNonce: Uint8Array,
   serverNonce: Uint8Array,
 ): Promise<Uint8Array> {
-  const key = await importKey(passphrase);
-  const input = proofInput(SERVER_LABEL, clientNonce, serverNonce);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, input));
+  return sign(passphrase, SERVER_LABEL, clientNonce, serverNonce);
 }
 
-/** Checks a client's proof in constant time (Web Crypto's HMAC verify). */
-export async function verifyClientProof(
+/** Checks a client's proof in constant time. */
+export function verifyClientProof(
   passphrase: string,
   serverNonce: Uint8Array,
   clientNonce: Uint8Array,
   proof: Uint8Array,
 ): Promise<boolean> {
-  const key = await importKey(passphrase);
-  const input = proofInput(CLIENT_LABEL, serverNonce, clientNonce);
-  return crypto.subtle.verify("HMAC", key, proof.slice(), input);
+  return verify(passphrase, CLIENT_LABEL, serverNonce, clientNonce, proof);
 }
 
 /** Checks the server's proof in constant time. */
-export async function verifyServerProof(
+export function verifyServerProof(
   passphrase: string,
   clientNonce: Uint8Array,
   serverNonce: Uint8Array,
   proof: Uint8Array,
 ): Promise<boolean> {
-  const key = await importKey(passphrase);
-  const input = proofInput(SERVER_LABEL, clientNonce, serverNonce);
-  return crypto.subtle.verify("HMAC", key, proof.slice(), input);
+  return verify(passphrase, SERVER_LABEL, clientNonce, serverNonce, proof);
 }

@@ -138,6 +138,7 @@ export interface Hello {
   serverName: string;
 }
 
+/** Encodes HELLO: the server's first frame. */
 export function encodeHello(hello: Hello): Uint8Array {
   const name = utf8(hello.serverName);
   const { frame, view } = allocate(FrameType.HELLO, 2 + NONCE_BYTES + 8 + name.length);
@@ -150,6 +151,11 @@ export function encodeHello(hello: Hello): Uint8Array {
   return frame;
 }
 
+/**
+ * Decodes a HELLO body.
+ *
+ * @throws {FrameError} when it is truncated or malformed.
+ */
 export function decodeHello(body: Uint8Array): Hello {
   const r = new BodyReader(body, "HELLO");
   const version = r.u8();
@@ -176,6 +182,7 @@ export interface Connect {
   clientName: string;
 }
 
+/** Encodes CONNECT: the client's answer to HELLO. */
 export function encodeConnect(connect: Connect): Uint8Array {
   const name = utf8(connect.clientName);
   const { frame, view } = allocate(
@@ -190,6 +197,11 @@ export function encodeConnect(connect: Connect): Uint8Array {
   return frame;
 }
 
+/**
+ * Decodes a CONNECT body.
+ *
+ * @throws {FrameError} when it is truncated or malformed.
+ */
 export function decodeConnect(body: Uint8Array): Connect {
   const r = new BodyReader(body, "CONNECT");
   const version = r.u8();
@@ -205,6 +217,7 @@ export function encodeReady(serverProof: Uint8Array): Uint8Array {
   return frame;
 }
 
+/** Decodes a READY body: the server's proof (empty without a passphrase), copied. */
 export function decodeReady(body: Uint8Array): Uint8Array {
   return body.slice();
 }
@@ -212,23 +225,58 @@ export function decodeReady(body: Uint8Array): Uint8Array {
 // ---- Publish and events (the hot path) ----
 
 /**
+ * Bytes of a string list: a u16 count, then each string with a u16 length.
+ * Counts and lengths are checked, since past 65535 they would wrap silently
+ * and the server would read a different frame.
+ *
+ * @param what The items, in the plural, for the error message.
+ * @throws {RangeError} for more than 65535 items, or one over 65535 bytes.
+ */
+function stringListBytes(items: Uint8Array[], what: string): number {
+  if (items.length > 0xffff) {
+    throw new RangeError(
+      `Too many ${what} in one frame: ${items.length}, the protocol allows at most 65535`,
+    );
+  }
+  let size = 2;
+  for (const item of items) {
+    if (item.length > 0xffff) {
+      throw new RangeError(
+        `One of the ${what} is ${item.length} bytes long, over the protocol's limit of 65535`,
+      );
+    }
+    size += 2 + item.length;
+  }
+  return size;
+}
+
+/** Writes a string list (see `stringListBytes()`) at `at`; returns the offset after it. */
+function writeStringList(
+  frame: Uint8Array,
+  view: DataView,
+  at: number,
+  items: Uint8Array[],
+): number {
+  view.setUint16(at, items.length);
+  at += 2;
+  for (const item of items) {
+    view.setUint16(at, item.length);
+    frame.set(item, at + 2);
+    at += 2 + item.length;
+  }
+  return at;
+}
+
+/**
  * PUB: `u8 codec, u16 count, (u16 length, subject)*, payload`.
  *
  * @param subjects Subjects already encoded as UTF-8.
  */
 export function encodePub(codec: number, subjects: Uint8Array[], payload: Uint8Array): Uint8Array {
-  let size = 3 + payload.length;
-  for (const s of subjects) size += 2 + s.length;
+  const size = 1 + stringListBytes(subjects, "subjects") + payload.length;
   const { frame, view } = allocate(FrameType.PUB, size);
   frame[BODY] = codec;
-  view.setUint16(BODY + 1, subjects.length);
-  let at = BODY + 3;
-  for (const s of subjects) {
-    view.setUint16(at, s.length);
-    frame.set(s, at + 2);
-    at += 2 + s.length;
-  }
-  frame.set(payload, at);
+  frame.set(payload, writeStringList(frame, view, BODY + 1, subjects));
   return frame;
 }
 
@@ -239,6 +287,11 @@ export interface Pub {
   payload: Uint8Array;
 }
 
+/**
+ * Decodes a PUB body.
+ *
+ * @throws {FrameError} when it is truncated or names no subject.
+ */
 export function decodePub(body: Uint8Array): Pub {
   const r = new BodyReader(body, "PUB");
   const codec = r.u8();
@@ -290,6 +343,11 @@ export interface WireEvent {
   payload: Uint8Array;
 }
 
+/**
+ * Decodes an EVENT body; the payload stays encoded (a view of `body`).
+ *
+ * @throws {FrameError} when it is truncated or its subject is not UTF-8.
+ */
 export function decodeEvent(body: Uint8Array): WireEvent {
   // Hot path: fixed offsets, and each distinct subject decoded once.
   if (body.length < 11) return decodeEventChecked(body);
@@ -320,20 +378,17 @@ function decodeEventChecked(body: Uint8Array): WireEvent {
 /** A request frame: `u32 request id`, then a list of strings (SUB, SUBMATCH, UNSUB). */
 export function encodeListRequest(type: FrameType, requestId: number, items: string[]): Uint8Array {
   const encoded = items.map(utf8);
-  let size = 6;
-  for (const e of encoded) size += 2 + e.length;
-  const { frame, view } = allocate(type, size);
+  const { frame, view } = allocate(type, 4 + stringListBytes(encoded, "subjects or patterns"));
   view.setUint32(BODY, requestId);
-  view.setUint16(BODY + 4, encoded.length);
-  let at = BODY + 6;
-  for (const e of encoded) {
-    view.setUint16(at, e.length);
-    frame.set(e, at + 2);
-    at += 2 + e.length;
-  }
+  writeStringList(frame, view, BODY + 4, encoded);
   return frame;
 }
 
+/**
+ * Decodes a SUB, SUBMATCH or UNSUB body.
+ *
+ * @throws {FrameError} when it is truncated or malformed.
+ */
 export function decodeListRequest(
   body: Uint8Array,
   what: string,
@@ -357,6 +412,11 @@ export function encodeRequest(
   return frame;
 }
 
+/**
+ * Decodes a request (or OK) body into its id and the rest (a view of `body`).
+ *
+ * @throws {FrameError} when it is shorter than a request id.
+ */
 export function decodeRequest(
   body: Uint8Array,
   what: string,
@@ -377,6 +437,7 @@ export interface ErrFrame {
   message: string;
 }
 
+/** Encodes ERR: a refused request (request id 0 when no request is meant). */
 export function encodeErr(err: ErrFrame): Uint8Array {
   const message = utf8(err.message);
   const { frame, view } = allocate(FrameType.ERR, 6 + message.length);
@@ -386,6 +447,11 @@ export function encodeErr(err: ErrFrame): Uint8Array {
   return frame;
 }
 
+/**
+ * Decodes an ERR body.
+ *
+ * @throws {FrameError} when it is truncated or its message is not UTF-8.
+ */
 export function decodeErr(body: Uint8Array): ErrFrame {
   const r = new BodyReader(body, "ERR");
   return { requestId: r.u32(), code: r.u16(), message: r.restString() };
@@ -400,6 +466,11 @@ export function encodeBye(code: number, reason: string): Uint8Array {
   return frame;
 }
 
+/**
+ * Decodes a BYE body: why the server closes the connection.
+ *
+ * @throws {FrameError} when it is truncated or its reason is not UTF-8.
+ */
 export function decodeBye(body: Uint8Array): { code: number; reason: string } {
   const r = new BodyReader(body, "BYE");
   return { code: r.u16(), reason: r.restString() };
