@@ -359,3 +359,19 @@ Deno.test("A server that never answers the handshake fails the first operation a
     listener.close();
   }
 });
+
+Deno.test("A failed first connect is tried again by the next operation", async () => {
+  const port = deadPort();
+  const pub = new Publisher({ esURI: `es://127.0.0.1:${port}` });
+  await assertRejects(() => pub.publish("later", 1), ConnectionClosedError);
+  await using server = await startTestServer({ port });
+  const sub = new CollectingSubscriber({ esURI: server.uri });
+  await sub.subscribe("later");
+  sub.start();
+  await pub.publish("later", 2);
+  await pub.flush();
+  await sub.waitFor(1);
+  assertEquals(sub.events.map((e) => e.msg), [2]);
+  await pub.close();
+  await sub.close();
+});

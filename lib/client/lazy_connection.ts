@@ -70,7 +70,14 @@ export class LazyConnection {
   /** The connection, opening it if needed (or waiting for it to be re-opened). */
   get(): Promise<ClientConnection> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError("The client is closed"));
-    this.#opening ??= this.#open().then((c) => this.#adopt(c));
+    if (this.#opening === undefined) {
+      const opening = this.#open().then((c) => this.#adopt(c));
+      this.#opening = opening;
+      // A first connect that failed is tried again by the next operation.
+      opening.catch(() => {
+        if (this.#opening === opening) this.#opening = undefined;
+      });
+    }
     return this.#opening;
   }
 
