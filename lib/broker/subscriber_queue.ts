@@ -49,7 +49,8 @@ export class SubscriberQueue implements Target {
   #write: WriteFn;
   #writing = false;
   #closed = false;
-  #roomWaiters: (() => void)[] = [];
+  /** Publishers waiting for room (made when the first one waits). */
+  #roomWaiters: (() => void)[] | undefined;
   #maxBatchBytes: number;
   #failure: ((error: unknown) => void) | undefined;
 
@@ -90,7 +91,7 @@ export class SubscriberQueue implements Target {
 
   whenRoom(): Promise<void> {
     if (this.#closed || this.depth < this.capacity) return Promise.resolve();
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+    return new Promise((resolve) => (this.#roomWaiters ??= []).push(resolve));
   }
 
   /** Queues a control frame: ahead of events, outside the bound. */
@@ -122,7 +123,8 @@ export class SubscriberQueue implements Target {
   #releaseWaiters(): void {
     this.fullSince = 0;
     const waiters = this.#roomWaiters;
-    this.#roomWaiters = [];
+    if (waiters === undefined) return;
+    this.#roomWaiters = undefined;
     for (const resolve of waiters) resolve();
   }
 
@@ -138,7 +140,9 @@ export class SubscriberQueue implements Target {
       return only;
     }
     if (controls.length === 1 && this.#head === events.length) {
-      return controls.pop()!;
+      // A fresh array: the old one's grown backing store would stay with an idle connection.
+      this.#controls = [];
+      return controls[0]!;
     }
     let bytes = 0;
     for (const c of controls) bytes += c.length;
@@ -176,7 +180,7 @@ export class SubscriberQueue implements Target {
       this.#events = events.slice(this.#head);
       this.#head = 0;
     }
-    if (this.#roomWaiters.length > 0 && this.depth < this.capacity) this.#releaseWaiters();
+    if (this.#roomWaiters !== undefined && this.depth < this.capacity) this.#releaseWaiters();
     else if (this.depth < this.capacity) this.fullSince = 0;
   }
 

@@ -29,7 +29,7 @@ import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts
 import { checkSubject, utf8Length } from "../protocol/subjects.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { checkSubscriptionLimit, type ReliabilityCounters } from "./limits.ts";
-import { startWatchdog } from "./watchdog.ts";
+import { watchdogFor } from "./watchdog.ts";
 import { VERSION } from "../version.ts";
 
 const log = getLogger(["es", "server"]);
@@ -37,8 +37,6 @@ const log = getLogger(["es", "server"]);
 /** Read buffers start small (idle connections are cheap) and grow with traffic. */
 const MIN_READ_BYTES = 512;
 const MAX_READ_BYTES = 256 * 1024;
-/** Time a client has to answer HELLO. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** What a connection needs from the server that owns it. */
 export interface ServerContext {
@@ -68,6 +66,8 @@ export interface ServerContext {
 }
 
 let nextConnectionId = 1;
+/** What `subjects` and `patterns` are before the first subscription. */
+const NO_ITEMS: ReadonlySet<string> = new Set<string>();
 /** Subjects seen in PUB frames on this thread. */
 const publishSubjects = new SubjectCache();
 
@@ -84,23 +84,25 @@ export class ServerConnection {
   readonly remote: string;
   readonly queue: SubscriberQueue;
   readonly connectedAt = Date.now();
-  /** Exact subscriptions as the client spelled them. */
-  readonly subjects = new Set<string>();
-  /** Pattern subscriptions. */
-  readonly patterns = new Set<string>();
+  // Subscription sets are made on first use: idle connections stay small.
+  #subjects: Set<string> | undefined;
+  #patterns: Set<string> | undefined;
   clientName = "";
   /** Publish frames received. */
   published = 0;
   /** Last time any frame arrived (for heartbeats). */
-  lastSeen = Date.now();
+  lastSeen = this.connectedAt;
+  /** Last time the watchdog pinged the client (ms), 0 if never. */
+  lastPing = 0;
 
   #transport: Transport;
   #ctx: ServerContext;
   #ready = false;
   #closed = false;
-  #serverNonce = makeNonce();
-  /** Targets (local queues or peer workers) that were full at the last publish. */
-  #blocked: Target[] = [];
+  /** Needed until the handshake is done, then dropped. */
+  #serverNonce: Uint8Array | undefined = makeNonce();
+  /** Targets (local queues or peer workers) that were full at the last publish (made on first publish). */
+  #blocked: Target[] | undefined;
 
   constructor(transport: Transport, ctx: ServerContext, remote: string) {
     this.#transport = transport;
@@ -114,27 +116,52 @@ export class ServerConnection {
     );
   }
 
+  /** Exact subscriptions as the client spelled them. */
+  get subjects(): ReadonlySet<string> {
+    return this.#subjects ?? NO_ITEMS;
+  }
+
+  /** Pattern subscriptions. */
+  get patterns(): ReadonlySet<string> {
+    return this.#patterns ?? NO_ITEMS;
+  }
+
   /** Runs the connection until the peer leaves or `close()` is called. */
   async serve(): Promise<void> {
     const { options } = this.#ctx;
     this.queue.control(encodeHello({
       version: PROTOCOL_VERSION,
       authRequired: options.ident !== undefined,
-      serverNonce: this.#serverNonce,
+      serverNonce: this.#serverNonce!,
       heartbeatMs: options.heartbeatMs,
       maxFrameBytes: options.maxFrameBytes,
       serverName: `es/${VERSION}`,
     }));
-    const handshakeTimer = setTimeout(() => {
-      if (!this.#ready) this.#refuse(ErrorCode.PROTOCOL, "Handshake timed out");
-    }, HANDSHAKE_TIMEOUT_MS);
-    const stopWatchdog = startWatchdog(this, {
+    // One shared timer per server watches handshakes, heartbeats and slow consumers.
+    const watchdog = watchdogFor(this.#ctx, {
       heartbeatMs: options.heartbeatMs,
       slowConsumerMs: options.slowConsumerMs,
       counters: this.#ctx.reliability,
     });
+    watchdog.add(this);
     try {
-      await this.#readLoop();
+      // The read loop, inline (one suspended async frame per idle connection, not two).
+      const parser = new FrameParser(options.maxFrameBytes);
+      let buffer = new Uint8Array(MIN_READ_BYTES);
+      while (!this.#closed) {
+        const n = await this.#transport.read(buffer);
+        if (n === null) return;
+        this.lastSeen = Date.now();
+        for (const frame of parser.push(buffer.subarray(0, n))) {
+          const pending = this.#handle(frame);
+          if (pending !== undefined) await pending;
+          if (this.#closed) return;
+        }
+        // A full read means more is waiting: read bigger next time.
+        if (n === buffer.length && buffer.length < MAX_READ_BYTES) {
+          buffer = new Uint8Array(buffer.length * 2);
+        }
+      }
     } catch (error) {
       if (error instanceof FrameError) {
         log.warn("Dropping {remote}: {message}", { remote: this.remote, message: error.message });
@@ -146,8 +173,7 @@ export class ServerConnection {
         });
       }
     } finally {
-      clearTimeout(handshakeTimer);
-      stopWatchdog();
+      watchdog.delete(this);
       this.#cleanup();
     }
   }
@@ -155,6 +181,11 @@ export class ServerConnection {
   /** True once the handshake is done. */
   get ready(): boolean {
     return this.#ready;
+  }
+
+  /** Refuses a client that did not finish the handshake in time (called by the watchdog). */
+  handshakeTimedOut(): void {
+    if (!this.#ready) this.#refuse(ErrorCode.PROTOCOL, "Handshake timed out");
   }
 
   /** Ends the connection, telling the client why when a code is given. */
@@ -182,25 +213,6 @@ export class ServerConnection {
   #refuse(code: number, message: string): void {
     this.queue.control(encodeErr({ requestId: 0, code, message }));
     void this.#sendFinal(code, message);
-  }
-
-  async #readLoop(): Promise<void> {
-    const parser = new FrameParser(this.#ctx.options.maxFrameBytes);
-    let buffer = new Uint8Array(MIN_READ_BYTES);
-    while (!this.#closed) {
-      const n = await this.#transport.read(buffer);
-      if (n === null) return;
-      this.lastSeen = Date.now();
-      for (const frame of parser.push(buffer.subarray(0, n))) {
-        const pending = this.#handle(frame);
-        if (pending !== undefined) await pending;
-        if (this.#closed) return;
-      }
-      // A full read means more is waiting: read bigger next time.
-      if (n === buffer.length && buffer.length < MAX_READ_BYTES) {
-        buffer = new Uint8Array(buffer.length * 2);
-      }
-    }
   }
 
   /** Acts on one frame; returns a promise when the loop must wait before reading on. */
@@ -294,7 +306,7 @@ export class ServerConnection {
     let proof: Uint8Array = new Uint8Array(0);
     if (ident !== undefined) {
       const ok = connect.proof.length > 0 &&
-        await verifyClientProof(ident, this.#serverNonce, connect.clientNonce, connect.proof);
+        await verifyClientProof(ident, this.#serverNonce!, connect.clientNonce, connect.proof);
       if (!ok) {
         log.warn("Refused {remote}: {why}", {
           remote: this.remote,
@@ -303,10 +315,11 @@ export class ServerConnection {
         this.#refuse(ErrorCode.AUTH, "Authentication failed: wrong or missing passphrase");
         return;
       }
-      proof = await serverProof(ident, connect.clientNonce, this.#serverNonce);
+      proof = await serverProof(ident, connect.clientNonce, this.#serverNonce!);
     }
     this.clientName = connect.clientName;
     this.#ready = true;
+    this.#serverNonce = undefined;
     this.queue.control(encodeReady(proof));
   }
 
@@ -322,7 +335,7 @@ export class ServerConnection {
       const { broker, options } = this.#ctx;
       if (end > 5 && end - 5 <= options.maxSubjectBytes && end <= body.length) {
         const cached = publishSubjects.lookup(body, 5, end);
-        const blocked = this.#blocked;
+        const blocked = this.#blocked ??= [];
         blocked.length = 0;
         this.published++;
         broker.totals.publishes++;
@@ -363,7 +376,7 @@ export class ServerConnection {
     }
     const payload = r.rest();
     const time = Date.now();
-    const blocked = this.#blocked;
+    const blocked = this.#blocked ??= [];
     blocked.length = 0;
     this.published++;
     broker.totals.publishes++;
@@ -405,7 +418,8 @@ export class ServerConnection {
           this.#ctx.reliability,
         );
         broker.index.subscribe(this.queue, items);
-        for (const s of items) this.subjects.add(s);
+        const subjects = this.#subjects ??= new Set();
+        for (const s of items) subjects.add(s);
       } else if (type === FrameType.SUBMATCH) {
         for (const p of items) this.#checkItem(p, "pattern", options.maxPatternBytes);
         checkSubscriptionLimit(
@@ -421,15 +435,18 @@ export class ServerConnection {
         } catch (error) {
           throw new RequestError(ErrorCode.BAD_PATTERN, (error as Error).message);
         }
-        for (const p of items) this.patterns.add(p);
+        const patterns = this.#patterns ??= new Set();
+        for (const p of items) patterns.add(p);
       } else {
         broker.index.unsubscribe(this.queue, items);
+        const subjects = this.#subjects;
         for (const item of items) {
-          this.subjects.delete(item);
-          this.patterns.delete(item);
+          this.#patterns?.delete(item);
+          if (subjects === undefined) continue;
+          subjects.delete(item);
           // Exact subjects are case-insensitive: forget every spelling of this one.
           const key = item.toLowerCase();
-          for (const s of this.subjects) if (s.toLowerCase() === key) this.subjects.delete(s);
+          for (const s of subjects) if (s.toLowerCase() === key) subjects.delete(s);
         }
       }
       await this.#ctx.interestChanged?.();

@@ -1,7 +1,9 @@
 /**
- * One timer per server connection for liveness and slow consumers: it pings a
- * quiet peer, drops a peer silent for two heartbeat intervals, and (block mode
- * with `slowConsumerMs`) drops a subscriber whose queue stayed full too long.
+ * One timer per server (not per connection) for liveness and slow consumers:
+ * each sweep over the watched connections ends handshakes that took too long,
+ * pings a quiet peer, drops a peer silent for two heartbeat intervals, and
+ * (block mode with `slowConsumerMs`) drops a subscriber whose queue stayed
+ * full too long. Idle connections thus cost no timer of their own.
  */
 
 import { getLogger } from "@logtape/logtape";
@@ -12,16 +14,27 @@ import type { ReliabilityCounters } from "./limits.ts";
 
 const log = getLogger(["es", "server"]);
 
+/** Time a client has to answer HELLO. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Longest time between sweeps, so that handshake timeouts stay close to their limit. */
+const MAX_TICK_MS = 1000;
+
 /** What the watchdog needs from a connection. */
 export interface Watched {
   readonly remote: string;
   readonly queue: SubscriberQueue;
+  /** Moment (ms) the connection was accepted. */
+  readonly connectedAt: number;
   /** Last time a frame arrived from the peer (ms). */
   readonly lastSeen: number;
+  /** Last time the watchdog pinged the peer (ms), 0 if never; the watchdog sets it. */
+  lastPing: number;
   /** True once the handshake is done (before it, the handshake timeout rules). */
   readonly ready: boolean;
   /** Ends the connection with a BYE of `code`. */
   close(code?: number, reason?: string): void;
+  /** Refuses a client that did not finish the handshake in time. */
+  handshakeTimedOut(): void;
 }
 
 /** The watchdog's settings. */
@@ -32,27 +45,64 @@ export interface WatchdogOptions {
   counters?: ReliabilityCounters | undefined;
 }
 
-/**
- * Starts watching `connection`.
- *
- * @returns A function that stops the timer; call it when the connection ends.
- */
-export function startWatchdog(connection: Watched, options: WatchdogOptions): () => void {
-  const { heartbeatMs, slowConsumerMs, counters } = options;
-  const checks = [heartbeatMs / 2];
-  if (slowConsumerMs > 0) checks.push(Math.max(slowConsumerMs / 4, 10));
-  const tickMs = Math.max(Math.min(...checks), 10);
-  let lastPing = 0;
-  let stopped = false;
-  const timer = setInterval(() => {
-    if (stopped || !connection.ready) return;
-    const now = Date.now();
+/** Watches a set of connections with one shared interval timer, running only while any is watched. */
+export class Watchdog {
+  readonly #options: WatchdogOptions;
+  readonly #tickMs: number;
+  readonly #watched = new Set<Watched>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: WatchdogOptions) {
+    this.#options = options;
+    const { heartbeatMs, slowConsumerMs } = options;
+    const checks = [heartbeatMs / 2, MAX_TICK_MS];
+    if (slowConsumerMs > 0) checks.push(Math.max(slowConsumerMs / 4, 10));
+    this.#tickMs = Math.max(Math.min(...checks), 10);
+  }
+
+  /** Connections being watched. */
+  get size(): number {
+    return this.#watched.size;
+  }
+
+  /** Starts watching `connection` (and the timer, if it is the first). */
+  add(connection: Watched): void {
+    this.#watched.add(connection);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.sweep(Date.now()), this.#tickMs);
+      Deno.unrefTimer(this.#timer);
+    }
+  }
+
+  /** Stops watching `connection` (and the timer, if none is left). */
+  delete(connection: Watched): void {
+    this.#watched.delete(connection);
+    if (this.#watched.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** Checks every watched connection once, as of `now` (ms). */
+  sweep(now: number): void {
+    for (const connection of this.#watched) this.#check(connection, now);
+  }
+
+  #check(connection: Watched, now: number): void {
+    if (!connection.ready) {
+      if (now - connection.connectedAt >= HANDSHAKE_TIMEOUT_MS) {
+        this.delete(connection);
+        connection.handshakeTimedOut();
+      }
+      return;
+    }
+    const { heartbeatMs, slowConsumerMs, counters } = this.#options;
     const queue = connection.queue;
     if (
       slowConsumerMs > 0 && queue.block && queue.fullSince > 0 &&
       now - queue.fullSince >= slowConsumerMs
     ) {
-      stop();
+      this.delete(connection);
       if (counters) counters.slowConsumers++;
       log.warn("Dropping slow consumer {remote}: queue full for {ms} ms", {
         remote: connection.remote,
@@ -66,7 +116,7 @@ export function startWatchdog(connection: Watched, options: WatchdogOptions): ()
     }
     const silentMs = now - connection.lastSeen;
     if (silentMs >= 2 * heartbeatMs) {
-      stop();
+      this.delete(connection);
       if (counters) counters.heartbeatTimeouts++;
       log.warn("Dropping {remote}: silent for {ms} ms", {
         remote: connection.remote,
@@ -78,15 +128,21 @@ export function startWatchdog(connection: Watched, options: WatchdogOptions): ()
       );
       return;
     }
-    if (silentMs >= heartbeatMs && now - lastPing >= heartbeatMs) {
-      lastPing = now;
+    if (silentMs >= heartbeatMs && now - connection.lastPing >= heartbeatMs) {
+      connection.lastPing = now;
       queue.control(PING_FRAME);
     }
-  }, tickMs);
-  Deno.unrefTimer(timer);
-  function stop(): void {
-    stopped = true;
-    clearInterval(timer);
   }
-  return stop;
+}
+
+const watchdogs = new WeakMap<object, Watchdog>();
+
+/** The one watchdog of the server that `owner` (its connection context) stands for. */
+export function watchdogFor(owner: object, options: WatchdogOptions): Watchdog {
+  let watchdog = watchdogs.get(owner);
+  if (watchdog === undefined) {
+    watchdog = new Watchdog(options);
+    watchdogs.set(owner, watchdog);
+  }
+  return watchdog;
 }
