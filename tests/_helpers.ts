@@ -72,6 +72,25 @@ export class EsProcess implements AsyncDisposable {
     for (const w of this.#waiters) w();
   }
 
+  /** Everything printed on stdout so far. */
+  get stdout(): string {
+    return this.stdoutLines.join("\n");
+  }
+
+  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
+  /** Writes one line to the child's stdin (made with `stdin: true`). */
+  async write(line: string): Promise<void> {
+    this.#writer ??= this.child.stdin.getWriter();
+    await this.#writer.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  /** Closes the child's stdin. */
+  async endInput(): Promise<void> {
+    this.#writer ??= this.child.stdin.getWriter();
+    await this.#writer.close();
+  }
+
   /** Waits until stdout has a line that `test` accepts; returns it. */
   async waitForLine(test: (line: string) => boolean, timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
@@ -137,9 +156,18 @@ export class EsProcess implements AsyncDisposable {
 
   /** Stops the process (SIGTERM) and waits for it. */
   async [Symbol.asyncDispose](): Promise<void> {
+    await this.#writer?.close().catch(() => {}); // The child may be gone.
     this.kill("SIGTERM");
     await this.status();
   }
+}
+
+/** Runs an example program as a user would: `deno run --allow-net --allow-env PATH ARGS`. */
+export function runExample(path: string, args: string[] = [], stdin = false): EsProcess {
+  return new EsProcess([], {
+    stdin,
+    runArgs: ["--allow-net", "--allow-env", new URL(path, ROOT).pathname, ...args],
+  });
 }
 
 /** A running `es serve` with the URIs from its banner. */

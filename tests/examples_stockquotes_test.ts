@@ -1,22 +1,25 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { EsProcess, spawnServe } from "./_helpers.ts";
-
-const DIR = new URL("../examples/stockquotes/", import.meta.url).pathname;
-
-/** Runs an example as a user would, with `deno run`. */
-function example(file: string, args: string[]): EsProcess {
-  return new EsProcess([], { runArgs: ["--allow-net", "--allow-env", DIR + file, ...args] });
-}
+import { runExample, spawnServe } from "./_helpers.ts";
 
 Deno.test("stockquotes example: exact and pattern subscribers get the market's quotes", async () => {
   await using server = await spawnServe(["-N", "--no-http"]);
-  await using exact = example("subscriber.ts", ["--es", server.uri, "--count", "3"]);
-  await using pattern = example("pattern_subscriber.ts", ["--es", server.uri, "--count", "3"]);
+  await using exact = runExample("examples/stockquotes/subscriber.ts", [
+    "--es",
+    server.uri,
+    "--count",
+    "3",
+  ]);
+  await using pattern = runExample("examples/stockquotes/pattern_subscriber.ts", [
+    "--es",
+    server.uri,
+    "--count",
+    "3",
+  ]);
   await exact.waitForLine((l) => l.startsWith("Listening"));
   await pattern.waitForLine((l) => l.startsWith("Listening"));
   // Subscriptions are sent right after the banner line; give them a moment to register.
   await new Promise((r) => setTimeout(r, 500));
-  await using market = example("market.ts", [
+  await using market = runExample("examples/stockquotes/market.ts", [
     "--es",
     server.uri,
     "--count",
