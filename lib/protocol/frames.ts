@@ -24,22 +24,6 @@ export function fromUtf8(bytes: Uint8Array, what = "text"): string {
   }
 }
 
-/**
- * Decodes a short UTF-8 string such as a subject. ASCII, by far the common
- * case, skips the TextDecoder call.
- */
-export function decodeShortString(bytes: Uint8Array, what = "subject"): string {
-  const length = bytes.length;
-  if (length > 64) return fromUtf8(bytes, what);
-  let text = "";
-  for (let i = 0; i < length; i++) {
-    const byte = bytes[i]!;
-    if (byte >= 0x80) return fromUtf8(bytes, what);
-    text += String.fromCharCode(byte);
-  }
-  return text;
-}
-
 /** Allocates a frame of `bodyBytes` bytes after the type byte and writes its header. */
 function allocate(type: FrameType, bodyBytes: number): { frame: Uint8Array; view: DataView } {
   const frame = new Uint8Array(LENGTH_PREFIX_BYTES + 1 + bodyBytes);

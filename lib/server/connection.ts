@@ -15,7 +15,6 @@ import {
   decodeConnect,
   decodeListRequest,
   decodeRequest,
-  decodeShortString,
   encodeBye,
   encodeErr,
   encodeHello,
@@ -24,7 +23,7 @@ import {
   PONG_FRAME,
 } from "../protocol/frames.ts";
 import { FrameParser, type RawFrame } from "../protocol/parser.ts";
-import { SubjectCache } from "../protocol/subject_cache.ts";
+import { type CachedSubject, SubjectCache } from "../protocol/subject_cache.ts";
 import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts";
 import { checkSubject, utf8Length } from "../protocol/subjects.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -361,8 +360,7 @@ export class ServerConnection {
     const codec = r.u8();
     const count = r.u16();
     if (count === 0) throw new FrameError(ErrorCode.PROTOCOL, "Malformed PUB frame: no subject");
-    const subjects: string[] = new Array(count);
-    const subjectBytes: Uint8Array[] = new Array(count);
+    const subjects: CachedSubject[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const bytes = r.bytes(r.u16());
       if (bytes.length === 0 || bytes.length > options.maxSubjectBytes) {
@@ -371,8 +369,7 @@ export class ServerConnection {
           `Publish refused: subject of ${bytes.length} bytes (must be 1 to ${options.maxSubjectBytes})`,
         );
       }
-      subjectBytes[i] = bytes;
-      subjects[i] = decodeShortString(bytes);
+      subjects[i] = publishSubjects.lookup(bytes, 0, bytes.length);
     }
     const payload = r.rest();
     const time = Date.now();
@@ -380,8 +377,8 @@ export class ServerConnection {
     blocked.length = 0;
     this.published++;
     broker.totals.publishes++;
-    for (let i = 0; i < count; i++) {
-      broker.route(subjects[i]!, subjectBytes[i]!, time, codec, payload, blocked);
+    for (const { subject, bytes, key } of subjects) {
+      broker.route(subject, bytes, time, codec, payload, blocked, key);
     }
     if (blocked.length === 0) return undefined;
     return whenAllHaveRoom(blocked);
