@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console
 /** The `es` command: picks the subcommand and maps errors to exit codes. */
 
-import { EsError } from "../lib/client/errors.ts";
+import { EsError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
 import { publish } from "./publish.ts";
 import { serve } from "./serve.ts";

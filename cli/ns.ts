@@ -1,10 +1,10 @@
 // deno-lint-ignore-file no-console
 /** `es ns`: the standalone name server, and `es ns list` / `es ns resolve` to query one. */
 
-import { NamingError } from "../lib/client/errors.ts";
+import { NamingError } from "../lib/errors.ts";
 import { readEnv } from "../lib/client/options.ts";
 import { startNameServer } from "../lib/names/name_server.ts";
-import { locateNameServer } from "../lib/names/proxy.ts";
+import { locateNameServer } from "../lib/client/name_proxy.ts";
 import { VERSION } from "../lib/version.ts";
 import { toJson } from "./client_flags.ts";
 import { setupLogging } from "./logging.ts";

@@ -4,7 +4,7 @@
 import { openEventServer } from "../lib/client/locate.ts";
 import type { ClientOptions } from "../lib/client/options.ts";
 import { FrameType } from "../lib/protocol/constants.ts";
-import type { ServerStats } from "../lib/server/stats.ts";
+import type { ServerStats } from "../lib/node/stats.ts";
 import { CLIENT_OPTIONS, parse, printHelp } from "./usage.ts";
 import { clientOptions } from "./client_flags.ts";
 

@@ -1,9 +1,22 @@
 /** Finding the event server (its URI as given, or through the name server) and connecting to it. */
 
 import { ClientConnection } from "./connection.ts";
-import { NamingError } from "./errors.ts";
-import { type ClientOptions, DEFAULT_NS_URI, EVENTSERVER_NAME, readEnv } from "./options.ts";
-import { locateNameServer } from "../names/proxy.ts";
+import { OverflowCode } from "../protocol/constants.ts";
+import { NamingError } from "../errors.ts";
+import {
+  type ClientOptions,
+  DEFAULT_NS_URI,
+  EVENTSERVER_NAME,
+  type Overflow,
+  readEnv,
+} from "./options.ts";
+
+const OVERFLOW_CODES: Record<Overflow, OverflowCode> = {
+  "block": OverflowCode.BLOCK,
+  "drop-new": OverflowCode.DROP_NEW,
+  "drop-old": OverflowCode.DROP_OLD,
+};
+import { locateNameServer } from "./name_proxy.ts";
 import { browserEventServer } from "./browser_default.ts";
 
 /**
@@ -15,6 +28,8 @@ import { browserEventServer } from "./browser_default.ts";
  */
 async function resolveEventServer(options: ClientOptions): Promise<string> {
   if (options.esURI) return options.esURI;
+  const fromEnv = options.nsURI ? undefined : readEnv("ES_URL");
+  if (fromEnv) return fromEnv;
   const browserDefault = options.nsURI ? undefined : browserEventServer(import.meta.url);
   if (browserDefault !== undefined) return browserDefault;
   const nsURI = options.nsURI ?? readEnv("ES_NS") ?? DEFAULT_NS_URI;
@@ -69,5 +84,9 @@ export async function openEventServer(
     clientName,
     connectTimeoutMs: options.connectTimeoutMs,
     ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+    ...(options.bufferSize ? { windowEvents: options.bufferSize } : {}),
+    ...(options.bufferBytes ? { windowBytes: options.bufferBytes } : {}),
+    ...(options.queueSize ? { queueSize: options.queueSize } : {}),
+    ...(options.overflow ? { overflow: OVERFLOW_CODES[options.overflow] } : {}),
   });
 }

@@ -13,12 +13,13 @@ export { Client, connect, Subscription } from "./client.ts";
 export type { SubscriptionOptions } from "./client.ts";
 export type { Event } from "./event.ts";
 export { EVENTSERVER_NAME } from "./options.ts";
-export type { ClientOptions } from "./options.ts";
+export type { ClientOptions, Overflow } from "./options.ts";
 export { exponentialBackoff } from "./reconnect.ts";
 export type { Backoff, ReconnectOptions } from "./reconnect.ts";
 export type {
   DisconnectStatus,
   ErrorStatus,
+  MissedStatus,
   ReconnectStatus,
   Status,
   StatusEvent,
@@ -30,4 +31,4 @@ export {
   EsError,
   NamingError,
   ProtocolError,
-} from "./errors.ts";
+} from "../errors.ts";

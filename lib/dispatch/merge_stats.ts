@@ -1,6 +1,6 @@
 /** Sums the statistics of every dispatch node into one report. */
 
-import type { ServerStats, SubjectStats } from "../server/stats.ts";
+import type { ServerStats, SubjectStats } from "../node/stats.ts";
 
 /** Most subjects listed, busiest first (as one node lists). */
 const MAX_LISTED_SUBJECTS = 200;

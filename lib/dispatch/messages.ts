@@ -1,7 +1,7 @@
 /** Messages between the main thread and a dispatch worker. */
 
-import type { ResolvedOptions } from "../server/options.ts";
-import type { ServerStats } from "../server/stats.ts";
+import type { NodeOptions } from "../node/options.ts";
+import type { ServerStats } from "../node/stats.ts";
 import type { PortableLogRecord } from "./worker_logging.ts";
 
 /** Main thread → worker. */
@@ -10,7 +10,7 @@ export type ToWorker =
     t: "init";
     /** This worker's node number (1 and up; the main thread is 0). */
     id: number;
-    options: ResolvedOptions;
+    options: NodeOptions;
     /** The port every node listens on with `reusePort`. */
     port: number;
     peers: { id: number; port: MessagePort }[];

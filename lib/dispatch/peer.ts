@@ -5,22 +5,17 @@
  * acknowledged so a subscription is in force everywhere before its reply.
  */
 
-import type { Broker } from "../broker/broker.ts";
-import type { Target } from "../broker/subscriber_queue.ts";
-import { whenAllHaveRoom } from "../broker/broker.ts";
-import { SubjectCache } from "../protocol/subject_cache.ts";
+import { whenAllHaveRoom } from "../broker/router.ts";
 import type { SubjectIndex } from "../broker/subject_index.ts";
+import type { Target } from "../broker/subscriber_queue.ts";
+import { compilePattern } from "../broker/pattern.ts";
+import type { BackplaneNode } from "../node/backplane.ts";
+import { eventBodySubject } from "../protocol/frames/event.ts";
+import { SubjectCache } from "../protocol/subject_cache.ts";
+import { BatchReader, BatchWriter } from "./batch.ts";
 
-/** Bytes of one outgoing batch buffer (a larger frame gets a buffer of its own). */
-const BATCH_BYTES = 64 * 1024;
 /** Events a node may send a peer before the peer has processed them. */
 export const CREDIT_WINDOW = 8192;
-/** Offsets in an EVENT frame: u32 length, u8 type, f64 time, u8 codec, u16 subject length. */
-const SUBJECT_LENGTH_AT = 14;
-const SUBJECT_AT = 16;
-
-/** Subjects of events arriving from peers on this thread. */
-const inboundSubjects = new SubjectCache();
 
 /** One change of a node's interest: [op, subject key or pattern]. */
 export type InterestOp = [op: InterestCode, item: string];
@@ -42,7 +37,9 @@ export type PeerMessage =
 
 /** The node-side things a peer link needs. */
 export interface PeerHost {
-  readonly broker: Broker;
+  /** The node this link belongs to, for events coming in. */
+  readonly node: BackplaneNode;
+  /** Which peers want which subjects and patterns; this link keeps its peer's entries. */
   readonly peerIndex: SubjectIndex<Target>;
 }
 
@@ -64,9 +61,7 @@ export class Peer implements Target {
   #host: PeerHost;
   #closed = false;
   // Outgoing events.
-  #batch: Uint8Array | undefined;
-  #at = 0;
-  #count = 0;
+  #batch = new BatchWriter();
   #flushQueued = false;
   #credits = CREDIT_WINDOW;
   #sentSeq = 0;
@@ -77,9 +72,11 @@ export class Peer implements Target {
   #interestSeq = 0;
   #ackWaiters: SeqWaiter[] = [];
   // Incoming events, processed in order.
-  #inbound: { seq: number; bytes: Uint8Array; n: number }[] = [];
+  #inbound: { seq: number; batch: BatchReader; n: number }[] = [];
   #processing = false;
   #blocked: Target[] = [];
+  /** Subjects of events coming in from this peer. */
+  #subjects = new SubjectCache(1024);
 
   constructor(id: number, port: MessagePort, host: PeerHost) {
     this.id = id;
@@ -91,16 +88,11 @@ export class Peer implements Target {
 
   // ---- Target: the broker hands this peer frames for its subscribers ----
 
-  deliver(frame: Uint8Array): boolean {
+  deliver(_sids: Uint8Array, body: Uint8Array): boolean {
     if (this.#closed) return true;
-    const size = frame.length;
-    if (this.#batch === undefined || this.#at + size > this.#batch.length) {
-      this.#flush();
-      this.#batch = new Uint8Array(Math.max(BATCH_BYTES, size));
-    }
-    this.#batch.set(frame, this.#at);
-    this.#at += size;
-    this.#count++;
+    // The peer routes the body to its own subscribers, with their own ids.
+    if (this.#batch.count > 0 && !this.#batch.fits(body.length)) this.#flush();
+    this.#batch.add(body);
     this.sent++;
     if (!this.#flushQueued) {
       this.#flushQueued = true;
@@ -117,18 +109,16 @@ export class Peer implements Target {
   /** Sends the current batch now. */
   #flush(): void {
     this.#flushQueued = false;
-    const batch = this.#batch;
-    if (batch === undefined || this.#count === 0 || this.#closed) return;
+    if (this.#closed) return;
+    const taken = this.#batch.take();
+    if (taken === undefined) return;
     const message: PeerMessage = {
       t: "ev",
       seq: ++this.#sentSeq,
-      buf: batch.buffer as ArrayBuffer,
-      len: this.#at,
-      n: this.#count,
+      buf: taken.buffer,
+      len: taken.length,
+      n: taken.count,
     };
-    this.#batch = undefined;
-    this.#at = 0;
-    this.#count = 0;
     this.#port.postMessage(message, [message.buf]);
   }
 
@@ -155,7 +145,7 @@ export class Peer implements Target {
       case "ev":
         this.#inbound.push({
           seq: message.seq,
-          bytes: new Uint8Array(message.buf, 0, message.len),
+          batch: new BatchReader(message.buf, message.len),
           n: message.n,
         });
         if (!this.#processing) void this.#process();
@@ -181,16 +171,17 @@ export class Peer implements Target {
     for (const [op, item] of ops) {
       switch (op) {
         case InterestCode.ADD_EXACT:
-          index.subscribe(this, [item]);
+          index.subscribe(this, 0, item);
           break;
         case InterestCode.REMOVE_EXACT:
-          index.unsubscribeExact(this, [item]);
+          index.unsubscribe(this, 0, item);
           break;
         case InterestCode.ADD_PATTERN:
-          index.subscribeMatch(this, [item]);
+          // The peer compiled it already: it cannot fail here.
+          index.subscribeMatch(this, 0, index.knownPattern(item) ?? compilePattern(item));
           break;
         case InterestCode.REMOVE_PATTERN:
-          index.unsubscribePatterns(this, [item]);
+          index.unsubscribeMatch(this, 0, item);
           break;
       }
     }
@@ -199,19 +190,13 @@ export class Peer implements Target {
   /** Delivers incoming batches to local subscribers, waiting for room in block mode. */
   async #process(): Promise<void> {
     this.#processing = true;
-    const broker = this.#host.broker;
+    const node = this.#host.node;
     const blocked = this.#blocked;
     try {
       while (!this.#closed && this.#inbound.length > 0) {
-        const { seq, bytes, n } = this.#inbound.shift()!;
-        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-        let at = 0;
-        while (at < bytes.length) {
-          const end = at + 4 + view.getUint32(at);
-          const subjectEnd = at + SUBJECT_AT + view.getUint16(at + SUBJECT_LENGTH_AT);
-          const cached = inboundSubjects.lookup(bytes, at + SUBJECT_AT, subjectEnd);
-          broker.deliverFrame(cached.key, bytes.subarray(at, end), blocked);
-          at = end;
+        const { seq, batch, n } = this.#inbound.shift()!;
+        for (let body = batch.next(); body !== undefined; body = batch.next()) {
+          node.deliverForwarded(eventBodySubject(body, this.#subjects), body, blocked);
           if (blocked.length > 0) {
             await whenAllHaveRoom(blocked);
             blocked.length = 0;

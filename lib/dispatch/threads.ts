@@ -5,16 +5,16 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { EventServer, WorkerThreads } from "../server/event_server.ts";
-import type { ServerStats } from "../server/stats.ts";
+import type { NodeOptions } from "../node/options.ts";
+import type { ServerStats } from "../node/stats.ts";
+import type { PeerBackplane } from "./backplane.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import { mergeStats } from "./merge_stats.ts";
-import { DispatchNode } from "./node.ts";
 import { emitWorkerLog } from "./worker_logging.ts";
 
 const log = getLogger(["es", "dispatch"]);
 
-/** Time a worker gets to start listening, and to close. */
+/** Time a worker gets to start listening, and to close or answer. */
 const START_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 
@@ -26,36 +26,70 @@ interface WorkerHandle {
   stats: Map<number, (stats: ServerStats) => void>;
 }
 
+/** The dispatch workers of a server, as the main thread holds them. */
+export interface WorkerThreads {
+  /** The statistics of every node, merged (node 0's first). */
+  gatherStats(): Promise<ServerStats>;
+  /** Closes every worker. */
+  close(): Promise<void>;
+}
+
+/** What node 0 (on the main thread) gives the workers. */
+export interface MainNode {
+  readonly port: number;
+  readonly connectionCount: Int32Array;
+  /** Node 0's backplane, started by node 0; the workers join it as peers. */
+  readonly backplane: PeerBackplane;
+  stats(): Promise<ServerStats>;
+}
+
 /**
- * Turns `server` (listening with `reusePort`) into node 0 of
- * `server.options.workers` nodes and attaches the workers to it.
+ * Starts nodes 1 to `options.workers - 1` on Workers, listening on `main.port`
+ * with `reusePort`, each joined to every other node.
  *
  * @throws {Error} when a worker cannot start (it quotes the worker's reason).
  */
-export async function startWorkerThreads(server: EventServer): Promise<void> {
-  const count = server.options.workers;
-  const main = new DispatchNode(0, server);
+export async function startWorkerThreads(
+  options: NodeOptions,
+  main: MainNode,
+): Promise<WorkerThreads> {
+  const count = options.workers;
   const handles: WorkerHandle[] = [];
   const inits: Extract<ToWorker, { t: "init" }>[] = [];
   for (let id = 1; id < count; id++) {
     inits.push({
       t: "init",
       id,
-      options: server.options,
-      port: server.port,
+      options,
+      port: main.port,
       peers: [],
-      connectionCount: server.connectionCount,
+      connectionCount: main.connectionCount,
     });
   }
   // One channel per pair of nodes.
   for (let a = 0; a < count; a++) {
     for (let b = a + 1; b < count; b++) {
       const { port1, port2 } = new MessageChannel();
-      if (a === 0) main.addPeer(b, port1);
+      if (a === 0) main.backplane.addPeer(b, port1);
       else inits[a - 1]!.peers.push({ id: b, port: port1 });
       inits[b - 1]!.peers.push({ id: a, port: port2 });
     }
   }
+  let nextRequest = 1;
+  const gatherStats = (): Promise<ServerStats> => {
+    const req = nextRequest++;
+    const replies = handles.map((h) =>
+      withTimeout(
+        new Promise<ServerStats>((resolve) => {
+          h.stats.set(req, resolve);
+          h.worker.postMessage({ t: "stats", req } satisfies ToWorker);
+        }),
+        CLOSE_TIMEOUT_MS,
+        "A dispatch worker did not answer for statistics",
+      )
+    );
+    return Promise.all([main.stats(), ...replies]).then(mergeStats);
+  };
   for (const init of inits) {
     const worker = new Worker(new URL("./worker_main.ts", import.meta.url), { type: "module" });
     const handle: WorkerHandle = {
@@ -73,7 +107,7 @@ export async function startWorkerThreads(server: EventServer): Promise<void> {
         handle.stats.get(m.req)?.(m.stats);
         handle.stats.delete(m.req);
       } else if (m.t === "gather") {
-        void server.stats().then((stats) =>
+        void gatherStats().then((stats) =>
           worker.postMessage({ t: "gathered", req: m.req, stats } satisfies ToWorker)
         );
       } else if (m.t === "closed") handle.closed.resolve();
@@ -96,25 +130,10 @@ export async function startWorkerThreads(server: EventServer): Promise<void> {
     );
   } catch (error) {
     for (const h of handles) h.worker.terminate();
-    main.close();
     throw error;
   }
-  let nextRequest = 1;
-  const threads: WorkerThreads = {
-    stats(local: ServerStats): Promise<ServerStats> {
-      const req = nextRequest++;
-      const replies = handles.map((h) =>
-        withTimeout(
-          new Promise<ServerStats>((resolve) => {
-            h.stats.set(req, resolve);
-            h.worker.postMessage({ t: "stats", req } satisfies ToWorker);
-          }),
-          CLOSE_TIMEOUT_MS,
-          "A dispatch worker did not answer for statistics",
-        )
-      );
-      return Promise.all(replies).then((others) => mergeStats([local, ...others]));
-    },
+  return {
+    gatherStats,
     async close(): Promise<void> {
       for (const h of handles) h.worker.postMessage({ t: "close" } satisfies ToWorker);
       await withTimeout(
@@ -122,11 +141,9 @@ export async function startWorkerThreads(server: EventServer): Promise<void> {
         CLOSE_TIMEOUT_MS,
         "Dispatch workers did not close in time",
       ).catch((error) => log.warn("{message}", { message: (error as Error).message }));
-      main.close();
       for (const h of handles) h.worker.terminate();
     },
   };
-  server.attachWorkers(threads);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

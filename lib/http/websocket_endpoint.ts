@@ -3,9 +3,9 @@
  * protocol over it, exactly as over TCP (handshake, passphrase, queues, order).
  */
 
-import { WebSocketTransport } from "../client/websocket_transport.ts";
-import type { EventServer } from "../server/event_server.ts";
-import { formatHost } from "../server/event_server.ts";
+import { formatHost } from "../transport/tcp.ts";
+import { WebSocketTransport } from "../transport/websocket.ts";
+import type { HttpHost } from "./host.ts";
 
 /** The address of the peer, as the statistics show it (`ws HOST:PORT`). */
 function describePeer(info: Deno.ServeHandlerInfo): string {
@@ -15,7 +15,7 @@ function describePeer(info: Deno.ServeHandlerInfo): string {
 
 /** Answers a `/ws` request: 426 without an upgrade, else the protocol over the socket. */
 export function serveWebSocket(
-  server: EventServer,
+  host: HttpHost,
   request: Request,
   info: Deno.ServeHandlerInfo,
 ): Response {
@@ -26,8 +26,11 @@ export function serveWebSocket(
     });
   }
   // The peer's address is no longer readable once the request is upgraded.
-  const peer = describePeer(info);
+  const remote = describePeer(info);
   const { socket, response } = Deno.upgradeWebSocket(request);
-  server.serveConnection(new WebSocketTransport(socket), peer);
+  // WebSocket cannot pause its sender: a peer that sends without waiting is cut off, not buffered.
+  host.serve(
+    new WebSocketTransport(socket, { remote, maxUnreadBytes: 4 * host.maxFrameBytes }),
+  );
   return response;
 }

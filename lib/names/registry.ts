@@ -1,15 +1,11 @@
 /** The name registry itself: names mapped to URIs, each entry owned by the connection that made it. */
 
+import { RequestError } from "../errors.ts";
 import { ErrorCode } from "../protocol/constants.ts";
 
-/** A refused naming request; `code` becomes the ERR frame's code. */
-export class NamingRequestError extends Error {
-  readonly code: number;
-  constructor(message: string, code: number = ErrorCode.NAMING) {
-    super(message);
-    this.name = "NamingRequestError";
-    this.code = code;
-  }
+/** A refused naming request (code NAMING unless said otherwise). */
+function refused(message: string, code: number = ErrorCode.NAMING): RequestError {
+  return new RequestError(code, message);
 }
 
 /** One registration. */
@@ -40,15 +36,15 @@ export class NameRegistry {
   /**
    * Registers `name` → `uri` for the connection `owner`.
    *
-   * @throws {NamingRequestError} when another connection holds the name and `replace` is false.
-   * @throws {NamingRequestError} with code PROTOCOL for an empty or over-long name or URI.
+   * @throws {RequestError} when another connection holds the name and `replace` is false.
+   * @throws {RequestError} with code PROTOCOL for an empty or over-long name or URI.
    */
   register(owner: number, name: string, uri: string, replace = false): void {
     checkText("name", name, MAX_NAME_LENGTH);
     checkText("URI", uri, MAX_URI_LENGTH);
     const held = this.#entries.get(name);
     if (held !== undefined && held.owner !== owner && !replace) {
-      throw new NamingRequestError(
+      throw refused(
         `Name ${JSON.stringify(name)} is already registered to ${held.uri} by a live connection`,
       );
     }
@@ -57,12 +53,12 @@ export class NameRegistry {
 
   /**
    * @returns The URI registered for `name`.
-   * @throws {NamingRequestError} for an unknown name.
+   * @throws {RequestError} for an unknown name.
    */
   resolve(name: string): string {
     const entry = this.#entries.get(name);
     if (entry === undefined) {
-      throw new NamingRequestError(`Unknown name ${JSON.stringify(name)}`);
+      throw refused(`Unknown name ${JSON.stringify(name)}`);
     }
     return entry.uri;
   }
@@ -95,7 +91,7 @@ export class NameRegistry {
 
 function checkText(what: string, value: unknown, max: number): void {
   if (typeof value !== "string" || value.length === 0 || value.length > max) {
-    throw new NamingRequestError(
+    throw refused(
       `Invalid ${what} ${JSON.stringify(value)}: must be a string of 1 to ${max} characters`,
       ErrorCode.PROTOCOL,
     );

@@ -5,11 +5,8 @@ import {
   DEFAULT_MAX_PATTERN_BYTES,
   DEFAULT_MAX_SUBJECT_BYTES,
 } from "../protocol/constants.ts";
-import {
-  type ReliabilityOptions,
-  type ResolvedReliability,
-  resolveReliability,
-} from "./reliability_options.ts";
+import type { NodeOptions } from "../node/options.ts";
+import { type ReliabilityOptions, resolveReliability } from "./reliability_options.ts";
 
 /** Options of `startEventServer()`. */
 export interface EventServerOptions extends ReliabilityOptions {
@@ -21,8 +18,14 @@ export interface EventServerOptions extends ReliabilityOptions {
   httpPort?: number | false;
   /** Shared passphrase clients must prove they know. */
   ident?: string;
-  /** Most events waiting for one subscriber. Default 1000. */
+  /** Most events waiting for one subscriber, unless it asks for another size. Default 1000. */
   queueSize?: number;
+  /** Largest queue size a client may ask for. Default 100000. */
+  maxQueueSize?: number;
+  /** Most bytes waiting for one subscriber. Default 16 MiB (at least twice `maxFrameBytes`). */
+  maxQueueBytes?: number;
+  /** Bytes of replies waiting for a client that does not read before its requests are not read. Default 1 MiB. */
+  maxReplyBytes?: number;
   /** Full queue: true holds publishers, false drops events for that subscriber. Default true. */
   blockQueue?: boolean;
   /**
@@ -48,21 +51,11 @@ export interface EventServerOptions extends ReliabilityOptions {
 }
 
 /** Options with every default filled in. */
-export interface ResolvedOptions extends ResolvedReliability {
-  hostname: string;
-  port: number;
+export interface ResolvedOptions extends NodeOptions {
   httpPort: number | false;
-  ident: string | undefined;
-  queueSize: number;
-  blockQueue: boolean;
-  workers: number;
   nameServer: string;
   nsPort: number;
   replace: boolean;
-  maxFrameBytes: number;
-  maxSubjectBytes: number;
-  maxPatternBytes: number;
-  heartbeatMs: number;
 }
 
 /**
@@ -92,18 +85,40 @@ function port(name: string, value: number): number {
  */
 export function resolveOptions(options: EventServerOptions = {}): ResolvedOptions {
   const httpPort = options.httpPort ?? 7767;
+  if (options.ident === "") {
+    throw new RangeError("Invalid ident: the passphrase is empty (give a non-empty one, or none)");
+  }
+  const maxFrameBytes = positiveInt(
+    "maxFrameBytes",
+    options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+  );
+  // A queue must hold at least one EVENT of the largest frame, with its ids.
+  const minQueueBytes = 2 * maxFrameBytes + 512 * 1024;
+  const maxQueueBytes = positiveInt(
+    "maxQueueBytes",
+    options.maxQueueBytes ?? Math.max(16 * 1024 * 1024, minQueueBytes),
+  );
+  if (maxQueueBytes < minQueueBytes) {
+    throw new RangeError(
+      `Invalid maxQueueBytes ${maxQueueBytes}: must be at least ${minQueueBytes} (twice maxFrameBytes and 512 KiB)`,
+    );
+  }
+  const queueSize = positiveInt("queueSize", options.queueSize ?? 1000);
   return {
     hostname: options.hostname ?? "127.0.0.1",
     port: port("port", options.port ?? 7766),
     httpPort: httpPort === false ? false : port("httpPort", httpPort),
-    ident: options.ident || undefined,
-    queueSize: positiveInt("queueSize", options.queueSize ?? 1000),
+    ident: options.ident,
+    queueSize,
+    maxQueueSize: positiveInt("maxQueueSize", options.maxQueueSize ?? Math.max(100_000, queueSize)),
+    maxQueueBytes,
+    maxReplyBytes: positiveInt("maxReplyBytes", options.maxReplyBytes ?? 1024 * 1024),
     blockQueue: options.blockQueue ?? true,
     workers: positiveInt("workers", options.workers ?? DEFAULT_WORKERS),
     nameServer: options.nameServer ?? "embedded",
     nsPort: port("nsPort", options.nsPort ?? 9090),
     replace: options.replace ?? false,
-    maxFrameBytes: positiveInt("maxFrameBytes", options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES),
+    maxFrameBytes,
     maxSubjectBytes: positiveInt(
       "maxSubjectBytes",
       options.maxSubjectBytes ?? DEFAULT_MAX_SUBJECT_BYTES,

@@ -1,8 +1,8 @@
 /** The event server's counters, as `es stats`, `GET /stats` and the dashboard show them. */
 
-import type { Broker } from "../broker/broker.ts";
-import type { SubscriberQueue } from "../broker/subscriber_queue.ts";
-import type { ServerConnection } from "./connection.ts";
+import type { Router } from "../broker/router.ts";
+import type { Session } from "../session/session.ts";
+import { EventConnection } from "./event_connection.ts";
 
 /** One subscriber (connection) in the statistics. */
 export interface SubscriberStats {
@@ -11,7 +11,13 @@ export interface SubscriberStats {
   client: string;
   subjects: string[];
   patterns: string[];
+  /** Queue groups of its subscriptions. */
+  groups?: string[];
+  /** Its queue: size, policy when full, events and bytes waiting. */
+  queueSize: number;
+  overflow: string;
   queueDepth: number;
+  queueBytes: number;
   delivered: number;
   dropped: number;
   published: number;
@@ -69,7 +75,7 @@ export class RateSampler {
   #rate = 0;
 
   /** Takes a sample; call it about once a second. */
-  sample(broker: Broker<SubscriberQueue>): void {
+  sample(broker: Router): void {
     const now = Date.now();
     const seconds = Math.max((now - this.#lastTime) / 1000, 0.001);
     this.#lastTime = now;
@@ -91,7 +97,7 @@ export class RateSampler {
   }
 }
 
-/** Gathers the statistics of one broker and its connections. */
+/** Gathers the statistics of one node's router and sessions. */
 export function collectStats(
   base: {
     version: string;
@@ -101,32 +107,45 @@ export function collectStats(
     blockQueue: boolean;
     workers: number;
   },
-  broker: Broker<SubscriberQueue>,
-  connections: Iterable<ServerConnection>,
+  router: Router,
+  sessions: Iterable<Session>,
   sampler: RateSampler,
 ): ServerStats {
   const subscribers: SubscriberStats[] = [];
   let delivered = 0;
   let dropped = 0;
   let count = 0;
-  for (const c of connections) {
+  for (const session of sessions) {
     count++;
-    delivered += c.queue.delivered;
-    dropped += c.queue.dropped;
-    if (c.subjects.size + c.patterns.size === 0) continue;
+    const queue = session.queue;
+    delivered += queue.delivered;
+    dropped += queue.dropped;
+    const handler = session.handler;
+    if (!(handler instanceof EventConnection) || handler.subscriptions.size === 0) continue;
+    const subjects = new Set<string>();
+    const patterns = new Set<string>();
+    const groups = new Set<string>();
+    for (const sub of handler.subscriptions.values()) {
+      (sub.pattern ? patterns : subjects).add(sub.item);
+      if (sub.group !== "") groups.add(sub.group);
+    }
     subscribers.push({
-      id: c.id,
-      remote: c.remote,
-      client: c.clientName,
-      subjects: [...c.subjects],
-      patterns: [...c.patterns],
-      queueDepth: c.queue.depth,
-      delivered: c.queue.delivered,
-      dropped: c.queue.dropped,
-      published: c.published,
+      id: session.id,
+      remote: session.remote,
+      client: session.clientName,
+      subjects: [...subjects],
+      patterns: [...patterns],
+      ...(groups.size > 0 ? { groups: [...groups] } : {}),
+      queueSize: queue.limits.capacity,
+      overflow: queue.limits.policy,
+      queueDepth: queue.depth,
+      queueBytes: queue.bytes,
+      delivered: queue.delivered,
+      dropped: queue.dropped,
+      published: handler.published,
     });
   }
-  const subjects = [...broker.subjects.entries()]
+  const subjects = [...router.subjects.entries()]
     .map(([key, c]) => ({ subject: c.subject, published: c.published, rate: sampler.rateOf(key) }))
     .sort((a, b) => b.rate - a.rate || b.published - a.published)
     .slice(0, MAX_LISTED_SUBJECTS);
@@ -135,9 +154,9 @@ export function collectStats(
     uptimeMs: Date.now() - base.startedAt,
     connections: count,
     rate: sampler.rate,
-    totals: { ...broker.totals, delivered, dropped },
-    exactSubjects: broker.index.exactCount,
-    patterns: broker.index.patternCount,
+    totals: { ...router.totals, delivered, dropped },
+    exactSubjects: router.index.exactCount,
+    patterns: router.index.patternCount,
     subscribers,
     subjects,
   };

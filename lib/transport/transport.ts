@@ -1,17 +1,24 @@
 /**
  * The byte-stream interface that clients and servers speak the protocol
- * over: a TCP connection satisfies it as it is; WebSocket and in-memory
- * transports adapt to it.
+ * over. TCP (and TLS), WebSocket and an in-memory pair implement it, so the
+ * server session and the client can be tested without sockets.
  */
 
 /** A bidirectional byte stream. */
 export interface Transport {
   /** Reads into `buffer`; resolves to the number of bytes read, or `null` at the end. */
   read(buffer: Uint8Array): Promise<number | null>;
-  /** Writes some of `bytes`; resolves to how many were written. */
+  /**
+   * Writes some of `bytes`; resolves to how many were written. The bytes are
+   * borrowed until the promise settles: do not change them before.
+   */
   write(bytes: Uint8Array): Promise<number>;
-  /** Closes both directions. May throw if already closed; callers ignore that. */
+  /** Closes both directions. Idempotent. */
   close(): void;
+  /** Resolves once the transport is closed, by either side. */
+  closed(): Promise<void>;
+  /** Where the peer is (`host:port`, or a description), for logs and statistics. */
+  readonly remote: string;
 }
 
 /** Writes every byte of `bytes`, however many calls that takes. */
@@ -19,14 +26,5 @@ export async function writeAll(transport: Transport, bytes: Uint8Array): Promise
   let written = await transport.write(bytes);
   while (written < bytes.length) {
     written += await transport.write(bytes.subarray(written));
-  }
-}
-
-/** Closes a transport, ignoring "already closed". */
-export function closeQuietly(transport: Transport): void {
-  try {
-    transport.close();
-  } catch {
-    // Already closed: nothing to do.
   }
 }

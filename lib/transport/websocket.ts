@@ -1,31 +1,49 @@
 /**
- * The protocol over WebSocket, for browsers: each binary message carries
- * bytes of the same stream of frames that TCP carries.
+ * The protocol over WebSocket: each binary message carries bytes of the same
+ * stream of frames that TCP carries. Used by browser clients and by the
+ * server's `/ws` endpoint. Browser compatible.
  */
 
-import type { Transport } from "../protocol/transport.ts";
-import { ConnectionClosedError } from "./errors.ts";
-import type { Endpoint } from "./options.ts";
+import { ConnectionClosedError } from "../errors.ts";
+import type { Transport } from "./transport.ts";
 
-/** Bytes the socket may hold unsent before `write()` waits: the back-pressure that TCP gives. */
+/** Bytes the socket may hold unsent before `write()` waits: the back-pressure TCP gives. */
 const HIGH_WATER_BYTES = 1 << 20;
 
-/** How often a waiting `write()` looks at the socket's buffer again. */
+/**
+ * How often a waiting `write()` looks at `bufferedAmount` again: WebSocket has
+ * no event for "the send buffer drained", so this one wait has to poll.
+ */
 const DRAIN_POLL_MS = 5;
 
-/**
- * Adapts a WebSocket (open or still connecting) to the `Transport` byte-stream
- * interface. Used by browser clients and by the server's `/ws` endpoint.
- */
+/** Options of `WebSocketTransport`. */
+export interface WebSocketTransportOptions {
+  /** Where the peer is, for logs. */
+  remote?: string;
+  /**
+   * Most bytes received and not yet read. WebSocket cannot pause its sender,
+   * so past this the transport closes (code 1009) instead of buffering more.
+   * Default: no limit (a client trusts its server).
+   */
+  maxUnreadBytes?: number;
+}
+
+/** A WebSocket (open or still connecting) as a `Transport`. */
 export class WebSocketTransport implements Transport {
+  readonly remote: string;
   #socket: WebSocket;
   #chunks: Uint8Array[] = [];
+  #unread = 0;
+  #maxUnread: number;
   #ended = false;
   #wake: (() => void) | undefined;
   #opened: Promise<void>;
+  #closed = Promise.withResolvers<void>();
 
-  constructor(socket: WebSocket) {
+  constructor(socket: WebSocket, options: WebSocketTransportOptions = {}) {
     this.#socket = socket;
+    this.remote = options.remote ?? socket.url;
+    this.#maxUnread = options.maxUnreadBytes ?? Infinity;
     socket.binaryType = "arraybuffer";
     this.#opened = socket.readyState === WebSocket.CONNECTING
       ? new Promise((resolve) => {
@@ -34,13 +52,21 @@ export class WebSocketTransport implements Transport {
       })
       : Promise.resolve();
     socket.addEventListener("message", (e) => {
-      if (e.data instanceof ArrayBuffer) this.#chunks.push(new Uint8Array(e.data));
-      else this.#endWith(1003, "es speaks binary frames only");
+      if (this.#ended) return;
+      if (!(e.data instanceof ArrayBuffer)) {
+        this.#endWith(1003, "es speaks binary frames only");
+      } else if (this.#unread + e.data.byteLength > this.#maxUnread) {
+        this.#endWith(1009, "Too many bytes sent without waiting for the server");
+      } else {
+        this.#chunks.push(new Uint8Array(e.data));
+        this.#unread += e.data.byteLength;
+      }
       this.#wake?.();
     });
     const end = () => {
       this.#ended = true;
       this.#wake?.();
+      this.#closed.resolve();
     };
     socket.addEventListener("close", end);
     socket.addEventListener("error", end);
@@ -49,9 +75,11 @@ export class WebSocketTransport implements Transport {
   #endWith(code: number, reason: string): void {
     this.#ended = true;
     this.#chunks = [];
+    this.#unread = 0;
     try {
       this.#socket.close(code, reason);
     } catch { /* already closing */ }
+    this.#closed.resolve();
   }
 
   async read(buffer: Uint8Array): Promise<number | null> {
@@ -65,6 +93,7 @@ export class WebSocketTransport implements Transport {
     buffer.set(chunk.subarray(0, n));
     if (n === chunk.length) this.#chunks.shift();
     else this.#chunks[0] = chunk.subarray(n);
+    this.#unread -= n;
     return n;
   }
 
@@ -84,22 +113,24 @@ export class WebSocketTransport implements Transport {
 
   close(): void {
     this.#ended = true;
-    this.#socket.close();
+    try {
+      this.#socket.close();
+    } catch { /* already closed */ }
     this.#wake?.();
+    this.#closed.resolve();
+  }
+
+  closed(): Promise<void> {
+    return this.#closed.promise;
   }
 }
 
-/** Opens a WebSocket to the server's `/ws` endpoint. */
-export function openWebSocket(
-  endpoint: Endpoint,
-  uri: string,
-  signal?: AbortSignal,
-): Promise<Transport> {
-  const scheme = endpoint.tls ? "wss" : "ws";
-  const host = endpoint.hostname.includes(":") ? `[${endpoint.hostname}]` : endpoint.hostname;
-  const url = endpoint.scheme.startsWith("ws")
-    ? uri.replace(/\/?$/, "/ws")
-    : `${scheme}://${host}:${endpoint.port}/ws`;
+/**
+ * Opens a WebSocket to `url` (the server's `/ws` endpoint).
+ *
+ * @throws {ConnectionClosedError} when it cannot connect or `signal` aborts first.
+ */
+export function openWebSocket(url: string, signal?: AbortSignal): Promise<Transport> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     const fail = () => {

@@ -5,11 +5,10 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { NamingError } from "../client/errors.ts";
+import { NamingError } from "../errors.ts";
 import { EVENTSERVER_NAME } from "../client/options.ts";
-import { type NameServer, startNameServer } from "../names/name_server.ts";
-import { locateNameServer, type NameServerProxy } from "../names/proxy.ts";
-import type { EventServer } from "./event_server.ts";
+import { locateNameServer, type NameServerProxy } from "../client/name_proxy.ts";
+import { type NameServer, startNameServer } from "./name_server.ts";
 
 const log = getLogger(["es", "names"]);
 
@@ -18,17 +17,41 @@ const REREGISTER_MS = 2_000;
 /** How long connecting to the name server may take (a silent program on the port must not hang us). */
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/** How an event server is named. */
+export interface NamingOptions {
+  /** `"embedded"`, `"none"`, or the `ns://host:port` of a name server to register with. */
+  nameServer: string;
+  /** Port of the embedded name server. */
+  nsPort: number;
+  ident: string | undefined;
+  /** Interface the event server (and an embedded name server) listens on. */
+  hostname: string;
+  /** Take the name over from a live server. */
+  replace: boolean;
+}
+
+/** An event server's name, held for as long as it runs. */
+export interface Naming {
+  /** The name server the event server is registered with. */
+  readonly nsURI: string;
+  /** Unregisters, and stops the embedded name server. */
+  close(): Promise<void>;
+}
+
 /**
- * Gives `server` its name: starts the embedded name server or finds the
- * external one, registers `EVENTSERVER_NAME` → `server.uri`, sets
- * `server.nsURI`, and adds the close hook that undoes it all.
+ * Gives the event server at `uri` its name: starts the embedded name server
+ * or finds the external one and registers `EVENTSERVER_NAME` → `uri`.
  *
+ * @returns undefined when `nameServer` is `"none"`.
  * @throws {NamingError} when a live event server holds the name (and
  * `replace` is off), or when the name server cannot be reached.
  */
-export async function attachNaming(server: EventServer): Promise<void> {
-  const { nameServer: mode, nsPort, ident, hostname } = server.options;
-  if (mode === "none") return;
+export async function startNaming(
+  options: NamingOptions,
+  uri: string,
+): Promise<Naming | undefined> {
+  const { nameServer: mode, nsPort, ident, hostname } = options;
+  if (mode === "none") return undefined;
   let embedded: NameServer | undefined;
   let nsURI: string;
   /** Said when no es name server answers: why we expected one there. */
@@ -57,21 +80,23 @@ export async function attachNaming(server: EventServer): Promise<void> {
   }
   const registration = new NameRegistration(
     embedded ? `ns://${connectHost(hostname)}:${embedded.port}` : nsURI,
-    server.uri,
+    uri,
     ident,
   );
   try {
-    await registration.register(server.options.replace, hint);
+    await registration.register(options.replace, hint);
   } catch (error) {
     await registration.close();
     await embedded?.close();
     throw error;
   }
-  server.nsURI = nsURI;
-  server.onClose.push(async () => {
-    await registration.close();
-    await embedded?.close();
-  });
+  return {
+    nsURI,
+    async close() {
+      await registration.close();
+      await embedded?.close();
+    },
+  };
 }
 
 /** Where to connect to reach a server listening on `hostname` from this machine. */

@@ -4,9 +4,9 @@
  */
 
 import { ErrorCode, FrameType } from "../protocol/constants.ts";
-import { ClientConnection } from "../client/connection.ts";
-import { ConnectionClosedError, NamingError, ProtocolError } from "../client/errors.ts";
-import { DEFAULT_NS_URI, readEnv } from "../client/options.ts";
+import { ClientConnection } from "./connection.ts";
+import { ConnectionClosedError, NamingError, ProtocolError } from "../errors.ts";
+import { DEFAULT_NS_URI, readEnv } from "./options.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -8,9 +8,9 @@
 
 import { getLogger } from "@logtape/logtape";
 import { ErrorCode } from "../protocol/constants.ts";
-import { PING_FRAME } from "../protocol/frames.ts";
+import { PING_FRAME } from "../protocol/frames/control.ts";
 import type { SubscriberQueue } from "../broker/subscriber_queue.ts";
-import type { ReliabilityCounters } from "./limits.ts";
+import type { ReliabilityCounters } from "./counters.ts";
 
 const log = getLogger(["es", "server"]);
 
@@ -31,6 +31,11 @@ export interface Watched {
   lastPing: number;
   /** True once the handshake is done (before it, the handshake timeout rules). */
   readonly ready: boolean;
+  /**
+   * True while the server itself is not reading the peer (its publish waits
+   * for room in a full queue): its silence then is ours, not its own.
+   */
+  readonly held: boolean;
   /** Ends the connection with a BYE of `code`. */
   close(code?: number, reason?: string): void;
   /** Refuses a client that did not finish the handshake in time. */
@@ -45,7 +50,16 @@ export interface WatchdogOptions {
   counters?: ReliabilityCounters | undefined;
 }
 
-/** Watches a set of connections with one shared interval timer, running only while any is watched. */
+/**
+ * Watches a set of connections with one shared interval timer, running only
+ * while any is watched. One per server, handed to its sessions.
+ *
+ * @example
+ * ```ts
+ * const watchdog = new Watchdog({ heartbeatMs: 30_000, slowConsumerMs: 0 });
+ * watchdog.add(session); // … watchdog.delete(session) when it ends
+ * ```
+ */
 export class Watchdog {
   readonly #options: WatchdogOptions;
   readonly #tickMs: number;
@@ -99,7 +113,7 @@ export class Watchdog {
     const { heartbeatMs, slowConsumerMs, counters } = this.#options;
     const queue = connection.queue;
     if (
-      slowConsumerMs > 0 && queue.block && queue.fullSince > 0 &&
+      slowConsumerMs > 0 && queue.limits.policy === "block" && queue.fullSince > 0 &&
       now - queue.fullSince >= slowConsumerMs
     ) {
       this.delete(connection);
@@ -110,11 +124,11 @@ export class Watchdog {
       });
       connection.close(
         ErrorCode.SLOW_CONSUMER,
-        `Slow consumer: your queue of ${queue.capacity} events stayed full for more than ${slowConsumerMs} ms`,
+        `Slow consumer: your queue of ${queue.limits.capacity} events stayed full for more than ${slowConsumerMs} ms`,
       );
       return;
     }
-    const silentMs = now - connection.lastSeen;
+    const silentMs = connection.held ? 0 : now - connection.lastSeen;
     if (silentMs >= 2 * heartbeatMs) {
       this.delete(connection);
       if (counters) counters.heartbeatTimeouts++;
@@ -133,16 +147,4 @@ export class Watchdog {
       queue.control(PING_FRAME);
     }
   }
-}
-
-const watchdogs = new WeakMap<object, Watchdog>();
-
-/** The one watchdog of the server that `owner` (its connection context) stands for. */
-export function watchdogFor(owner: object, options: WatchdogOptions): Watchdog {
-  let watchdog = watchdogs.get(owner);
-  if (watchdog === undefined) {
-    watchdog = new Watchdog(options);
-    watchdogs.set(owner, watchdog);
-  }
-  return watchdog;
 }

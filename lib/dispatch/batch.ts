@@ -1,0 +1,67 @@
+/**
+ * The container nodes pass events in: event bodies (see
+ * lib/protocol/frames/event.ts), each preceded by its length (u32), in one
+ * transferable buffer. Not a wire frame: it never leaves the process.
+ */
+
+/** Bytes of one outgoing batch buffer (a larger body gets a buffer of its own). */
+const BATCH_BYTES = 64 * 1024;
+
+/** Gathers event bodies into one buffer. */
+export class BatchWriter {
+  #buffer: Uint8Array | undefined;
+  #view: DataView | undefined;
+  #at = 0;
+  /** Bodies in the current buffer. */
+  count = 0;
+
+  /** Whether `bytes` more fit in the current buffer. */
+  fits(bytes: number): boolean {
+    return this.#buffer !== undefined && this.#at + 4 + bytes <= this.#buffer.length;
+  }
+
+  /** Appends one body; the caller takes the buffer first when it does not fit. */
+  add(body: Uint8Array): void {
+    if (!this.fits(body.length)) {
+      this.#buffer = new Uint8Array(Math.max(BATCH_BYTES, 4 + body.length));
+      this.#view = new DataView(this.#buffer.buffer);
+      this.#at = 0;
+    }
+    this.#view!.setUint32(this.#at, body.length);
+    this.#buffer!.set(body, this.#at + 4);
+    this.#at += 4 + body.length;
+    this.count++;
+  }
+
+  /** Takes the buffer gathered so far (to transfer); undefined when empty. */
+  take(): { buffer: ArrayBuffer; length: number; count: number } | undefined {
+    if (this.#buffer === undefined || this.count === 0) return undefined;
+    const taken = { buffer: this.#buffer.buffer as ArrayBuffer, length: this.#at, count: this.count };
+    this.#buffer = undefined;
+    this.#view = undefined;
+    this.#at = 0;
+    this.count = 0;
+    return taken;
+  }
+}
+
+/** Reads the bodies of a batch in order. */
+export class BatchReader {
+  #bytes: Uint8Array;
+  #view: DataView;
+  #at = 0;
+
+  constructor(buffer: ArrayBuffer, length: number) {
+    this.#bytes = new Uint8Array(buffer, 0, length);
+    this.#view = new DataView(buffer, 0, length);
+  }
+
+  /** The next body, or undefined at the end. */
+  next(): Uint8Array | undefined {
+    if (this.#at >= this.#bytes.length) return undefined;
+    const length = this.#view.getUint32(this.#at);
+    const body = this.#bytes.subarray(this.#at + 4, this.#at + 4 + length);
+    this.#at += 4 + length;
+    return body;
+  }
+}

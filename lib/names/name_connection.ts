@@ -1,0 +1,135 @@
+/**
+ * What one client connection does on a name server once its handshake is
+ * done: NS_* requests against the registry, FLUSH (the proxy's ping) and
+ * STATS. Publishing and subscribing have no place here and are refused.
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { FrameError, RequestError } from "../errors.ts";
+import { ErrorCode, FrameType } from "../protocol/constants.ts";
+import { decodeRequest } from "../protocol/frames/request.ts";
+import type { RawFrame } from "../protocol/parser.ts";
+import type { Session, SessionHandler } from "../session/session.ts";
+import type { NameRegistry } from "./registry.ts";
+
+const log = getLogger(["es", "names"]);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The name server's `SessionHandler`. */
+export class NameConnection implements SessionHandler {
+  readonly #session: Session;
+  readonly #registry: NameRegistry;
+  readonly #stats: () => unknown;
+
+  /** @param stats The name server's statistics, for STATS. */
+  constructor(session: Session, registry: NameRegistry, stats: () => unknown) {
+    this.#session = session;
+    this.#registry = registry;
+    this.#stats = stats;
+  }
+
+  /**
+   * Bodies: REGISTER = JSON `{name, uri, replace}`; RESOLVE, UNREGISTER = the
+   * name in UTF-8; LIST = the prefix in UTF-8. Replies: RESOLVE = the URI,
+   * LIST = a JSON object name → URI, others empty.
+   */
+  handle(frame: RawFrame): undefined {
+    const type = frame.type;
+    switch (type) {
+      case FrameType.NS_REGISTER:
+      case FrameType.NS_RESOLVE:
+      case FrameType.NS_UNREGISTER:
+      case FrameType.NS_LIST: {
+        const { requestId, body } = decodeRequest(frame.body, "name service");
+        this.#session.reply(requestId, this.#naming(type, decodeText(body)));
+        return;
+      }
+      case FrameType.FLUSH: {
+        this.#session.reply(decodeRequest(frame.body, "FLUSH").requestId);
+        return;
+      }
+      case FrameType.STATS: {
+        const { requestId } = decodeRequest(frame.body, "STATS");
+        this.#session.reply(requestId, encoder.encode(JSON.stringify(this.#stats())));
+        return;
+      }
+      case FrameType.PUB:
+      case FrameType.SUB:
+      case FrameType.SUBMATCH:
+      case FrameType.UNSUB:
+        throw new RequestError(
+          ErrorCode.PROTOCOL,
+          'Refused: this is a name server, not an event server (resolve ":EventService" for that)',
+        );
+      default:
+        throw new FrameError(
+          ErrorCode.PROTOCOL,
+          `Unknown or unexpected frame type 0x${type.toString(16).padStart(2, "0")}`,
+        );
+    }
+  }
+
+  #naming(type: number, text: string): Uint8Array | undefined {
+    const session = this.#session;
+    switch (type) {
+      case FrameType.NS_REGISTER: {
+        const { name, uri, replace } = parseRegister(text);
+        this.#registry.register(session.id, name, uri, replace);
+        log.info("Registered {name} = {uri} for {remote}", { name, uri, remote: session.remote });
+        return undefined;
+      }
+      case FrameType.NS_RESOLVE:
+        return encoder.encode(this.#registry.resolve(text));
+      case FrameType.NS_UNREGISTER:
+        if (this.#registry.unregister(text)) {
+          log.info("Unregistered {name} at the request of {remote}", {
+            name: text,
+            remote: session.remote,
+          });
+        }
+        return undefined;
+      default:
+        return encoder.encode(JSON.stringify(this.#registry.list(text)));
+    }
+  }
+
+  /** Forgets what this connection registered. */
+  closed(): void {
+    const dropped = this.#registry.dropOwner(this.#session.id);
+    if (dropped.length > 0) {
+      log.info("Connection from {remote} ended: removed {names}", {
+        remote: this.#session.remote,
+        names: dropped.join(", "),
+      });
+    }
+  }
+}
+
+function decodeText(body: Uint8Array): string {
+  try {
+    return decoder.decode(body);
+  } catch {
+    throw new RequestError(ErrorCode.PROTOCOL, "Naming request body is not valid UTF-8");
+  }
+}
+
+function parseRegister(text: string): { name: string; uri: string; replace: boolean } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new RequestError(
+      ErrorCode.PROTOCOL,
+      `Malformed NS_REGISTER body ${JSON.stringify(text.slice(0, 80))}: expected JSON`,
+    );
+  }
+  const { name, uri, replace } = (value ?? {}) as Record<string, unknown>;
+  if (typeof name !== "string" || typeof uri !== "string") {
+    throw new RequestError(
+      ErrorCode.PROTOCOL,
+      'Malformed NS_REGISTER body: expected {"name": string, "uri": string, "replace"?: boolean}',
+    );
+  }
+  return { name, uri, replace: replace === true };
+}
