@@ -1,7 +1,7 @@
 /** The `es serve` flags for limits, safety and TLS, kept apart from the core flags. */
 
 import type { EventServerOptions } from "../lib/server/options.ts";
-import { readTlsFiles } from "../lib/transport/tcp.ts";
+import { readTlsFiles } from "../lib/transport/tcp_listen.ts";
 import { intFlag, UsageError } from "./usage.ts";
 
 /** Help lines for these flags (inserted in `es serve --help`). */

@@ -57,6 +57,7 @@ export async function main(args: string[]): Promise<number> {
     }
     if (
       error instanceof EsError || error instanceof TypeError || error instanceof RangeError ||
+      error instanceof SyntaxError ||
       error instanceof Deno.errors.AddrInUse || isSystemError(error)
     ) {
       console.error(`es: ${error.message}`);

@@ -62,24 +62,26 @@ async function serveNames(args: string[]): Promise<number> {
     );
   }
   const port = portFlag("--port", v.port) ?? 9090;
+  const ident = v.ident ?? readEnv("ES_IDENT");
+  if (ident === "") throw new UsageError("Invalid value for --ident: the passphrase is empty");
   await setupLogging(v["log-level"], v["log-format"]);
-  const server = await startNameServer({
-    hostname: v.host ?? "127.0.0.1",
-    port,
-    ident: v.ident ?? readEnv("ES_IDENT"),
-  });
-  console.log(`es ${VERSION} — Name Server`);
-  console.log(`URI= ${server.uri}`);
-  console.log("Name Server started.");
+  // Listen for signals before the banner: a supervisor may stop us as soon as it reads it.
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  await stopped.promise;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
-  console.error("Stopping the name server…");
-  await server.close();
+  try {
+    const server = await startNameServer({ hostname: v.host ?? "127.0.0.1", port, ident });
+    console.log(`es ${VERSION} — Name Server`);
+    console.log(`URI= ${server.uri}`);
+    console.log("Name Server started.");
+    await stopped.promise;
+    console.error("Stopping the name server…");
+    await server.close();
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
   console.error("Name Server stopped.");
   return 0;
 }

@@ -87,6 +87,11 @@ export function serveOptions(args: string[]): EventServerOptions | undefined {
   if (nsPort !== undefined) options.nsPort = nsPort;
   if (v.replace) options.replace = true;
   const ident = v.ident ?? readEnv("ES_IDENT");
+  if (ident === "") {
+    throw new UsageError(
+      "Invalid value for --ident: the passphrase is empty (give one, or none for no passphrase)",
+    );
+  }
   if (ident !== undefined) options.ident = ident;
   const queueSize = intFlag("--queue-size", v["queue-size"], 1) ??
     intFlag("ES_QUEUESIZE", readEnv("ES_QUEUESIZE"), 1);

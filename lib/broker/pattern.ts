@@ -22,6 +22,9 @@ export interface CompiledPattern {
 
 /** POSIX classes are RE2 syntax that JavaScript reads as plain characters: refused, not guessed. */
 const POSIX_CLASS = /\[:\^?[a-z]+:\]/;
+/** What needs backtracking, for the message (RE2's own wording varies). */
+const LOOKAROUND = /\(\?<?[=!]/;
+const BACKREFERENCE = /\\[1-9]|\\k</;
 
 /**
  * Compiles a pattern.
@@ -35,6 +38,11 @@ const POSIX_CLASS = /\[:\^?[a-z]+:\]/;
  */
 export function compilePattern(pattern: string): CompiledPattern {
   const quoted = JSON.stringify(pattern);
+  if (POSIX_CLASS.test(pattern)) {
+    throw new SyntaxError(
+      `Cannot subscribe to pattern ${quoted}: POSIX classes like [:alpha:] mean different things in JavaScript and RE2; use \\p{L}, [a-z] or \\d instead`,
+    );
+  }
   try {
     new RegExp(pattern, "u");
   } catch (cause) {
@@ -45,18 +53,18 @@ export function compilePattern(pattern: string): CompiledPattern {
       { cause },
     );
   }
-  if (POSIX_CLASS.test(pattern)) {
-    throw new SyntaxError(
-      `Cannot subscribe to pattern ${quoted}: POSIX classes like [:alpha:] mean different things in JavaScript and RE2; use \\p{L}, [a-z] or \\d instead`,
-    );
-  }
   let regex: RE2JS;
   try {
     // Anchored at the start only, as re.match is; the group keeps alternatives together.
     regex = RE2JS.compile(`^(?:${pattern})`, RE2JS.CASE_INSENSITIVE);
   } catch (cause) {
-    const why = /Perl syntax|\\[1-9]|backreference|escape sequence: `\\[1-9]/.test(String(cause))
-      ? "it uses lookaround or a backreference, which es does not run: patterns are matched in linear time, so none can make the server backtrack"
+    const needs = LOOKAROUND.test(pattern)
+      ? "lookaround"
+      : BACKREFERENCE.test(pattern)
+      ? "a backreference"
+      : undefined;
+    const why = needs
+      ? `it uses ${needs}, which es does not run: patterns are matched in linear time, so none can make the server backtrack`
       : `es cannot run it (${(cause as Error).message})`;
     throw new SyntaxError(`Cannot subscribe to pattern ${quoted}: ${why}`, { cause });
   }

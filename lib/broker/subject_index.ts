@@ -178,7 +178,7 @@ export class SubjectIndex<T> {
       return [...exact].map(([member, sids]) => ({ member, sids: encodeSids(sids) }));
     }
     const found = new Map<T, number[]>();
-    if (exact !== undefined) for (const [member, sids] of exact) found.set(member, [...sids]);
+    if (exact !== undefined) { for (const [member, sids] of exact) found.set(member, [...sids]); }
     for (const { pattern, members } of this.#patterns.values()) {
       if (!pattern.test(subject)) continue;
       for (const [member, sids] of members) {

@@ -8,7 +8,7 @@
 
 import { WaitList } from "../async/wait_list.ts";
 import { eventFrameBytes, writeEventFrame } from "../protocol/frames/event.ts";
-import { MISSED_FRAME_BYTES, writeMissed } from "../protocol/frames/control.ts";
+import { MISSED_FRAME_BYTES, missedAt, writeMissed } from "../protocol/frames/control.ts";
 import { UNLIMITED } from "../protocol/constants.ts";
 
 /** Where a queue's bytes go: a connection's `writeAll`, or a test's array. */
@@ -163,9 +163,10 @@ export class SubscriberQueue implements Target {
   #dropOldest(size: number): boolean {
     if (size > this.#limits.maxBytes) return false;
     while (this.depth > 0 && this.#full(size)) {
+      // A notice in front of the dropped event is not lost: its count moves to the head.
+      this.#missedHead += 1 + missedAt(this.#buf, this.#head, this.#tail);
       this.#head = this.#ends[this.#endsHead++]!;
       this.dropped++;
-      this.#missedHead++;
     }
     return !this.#full(size);
   }

@@ -89,7 +89,9 @@ export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
     const next = (): Promise<IteratorResult<Event>> => {
       const ready = queue.take();
       if (ready !== undefined) return Promise.resolve({ value: ready, done: false });
-      return queue.next().then((event) => event === undefined ? DONE : { value: event, done: false });
+      return queue.next().then((event) =>
+        event === undefined ? DONE : { value: event, done: false }
+      );
     };
     // Leaving a `for await` early ends the subscription.
     const done = async (): Promise<IteratorResult<Event>> => {

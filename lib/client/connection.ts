@@ -17,7 +17,7 @@ import {
   UNLIMITED,
 } from "../protocol/constants.ts";
 import { decodeBye } from "../protocol/frames/bye.ts";
-import { encodeCredit, decodeMissed, PING_FRAME, PONG_FRAME } from "../protocol/frames/control.ts";
+import { decodeMissed, encodeCredit, PING_FRAME, PONG_FRAME } from "../protocol/frames/control.ts";
 import { decodeErr } from "../protocol/frames/err.ts";
 import { decodeEvent, type EventFrame, newEventFrame } from "../protocol/frames/event.ts";
 import { encodePub, pubFrameBytes } from "../protocol/frames/pub.ts";
@@ -268,7 +268,9 @@ export class ClientConnection {
         checkSubject(subject, MAX_SUBJECT_BYTES);
         if (isReserved(subject)) {
           throw new RangeError(
-            `Cannot publish on ${JSON.stringify(subject)}: subjects beginning with "$es." are the server's`,
+            `Cannot publish on ${
+              JSON.stringify(subject)
+            }: subjects beginning with "$es." are the server's`,
           );
         }
         bytes = utf8(subject);

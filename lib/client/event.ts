@@ -21,7 +21,11 @@ export interface Event<T = unknown> {
  */
 export function toEventOrSkip(frame: EventFrame): Event | undefined {
   try {
-    return { subject: frame.subject, msg: decodeMessage(frame.codec, frame.payload), time: frame.time };
+    return {
+      subject: frame.subject,
+      msg: decodeMessage(frame.codec, frame.payload),
+      time: frame.time,
+    };
   } catch (error) {
     log.warn("Skipped an event on {subject} that does not decode: {error}", {
       subject: frame.subject,

@@ -6,7 +6,12 @@
  * Browser compatible.
  */
 
-import { AuthenticationError, ConnectionClosedError, FrameError, ProtocolError } from "../errors.ts";
+import {
+  AuthenticationError,
+  ConnectionClosedError,
+  FrameError,
+  ProtocolError,
+} from "../errors.ts";
 import { clientProof, makeNonce, verifyServerProof } from "../protocol/auth.ts";
 import {
   ErrorCode,
@@ -105,7 +110,9 @@ export async function handshake(
     throw new ConnectionClosedError(`${uri} refused the connection: ${reason}`, { code });
   }
   if (first.type !== FrameType.HELLO) {
-    throw new ProtocolError(`${uri} is not an es server (first frame 0x${first.type.toString(16)})`);
+    throw new ProtocolError(
+      `${uri} is not an es server (first frame 0x${first.type.toString(16)})`,
+    );
   }
   const hello = decodeHello(first.body);
   if (hello.version !== PROTOCOL_VERSION) {

@@ -36,7 +36,11 @@ export class BatchWriter {
   /** Takes the buffer gathered so far (to transfer); undefined when empty. */
   take(): { buffer: ArrayBuffer; length: number; count: number } | undefined {
     if (this.#buffer === undefined || this.count === 0) return undefined;
-    const taken = { buffer: this.#buffer.buffer as ArrayBuffer, length: this.#at, count: this.count };
+    const taken = {
+      buffer: this.#buffer.buffer as ArrayBuffer,
+      length: this.#at,
+      count: this.count,
+    };
     this.#buffer = undefined;
     this.#view = undefined;
     this.#at = 0;

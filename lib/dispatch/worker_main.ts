@@ -7,7 +7,7 @@
 
 import { EventNode } from "../node/event_node.ts";
 import type { ServerStats } from "../node/stats.ts";
-import { listenTcp } from "../transport/tcp.ts";
+import { listenTcp } from "../transport/tcp_listen.ts";
 import { PeerBackplane } from "./backplane.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import { forwardWorkerLogs } from "./worker_logging.ts";

@@ -174,6 +174,7 @@ export class EventConnection implements SessionHandler {
     for (let i = from; i < subjects.length; i++) {
       blocked.length = 0;
       router.route(subjects[i]!, time, codec, payload, blocked);
+      if (blocked.length > 0) this.#spareOwnQueue(blocked);
       if (blocked.length > 0 || this.#sliceOver()) {
         // The payload is a view of the read buffer, which stays as it is while the loop waits.
         const wait = blocked.length > 0 ? whenAllHaveRoom([...blocked]) : nextTurn();
@@ -184,6 +185,19 @@ export class EventConnection implements SessionHandler {
       }
     }
     return undefined;
+  }
+
+  /**
+   * A publisher is never held for its own queue: while held it is not read,
+   * so the credit its client sends to drain that queue would never arrive.
+   * Its own events may fill its queue past the event count, up to the byte
+   * bound; past that it waits like any publisher (and the slow-consumer
+   * timeout breaks the cycle).
+   */
+  #spareOwnQueue(blocked: Target[]): void {
+    const own = this.session.queue;
+    const at = blocked.indexOf(own);
+    if (at >= 0 && own.bytes < own.limits.maxBytes) blocked.splice(at, 1);
   }
 
   /** True when this connection has routed long enough that others must have their turn. */
@@ -286,7 +300,9 @@ function checkItem(item: string, what: string, maxBytes: number, code: number): 
   if (bytes === 0 || bytes > maxBytes) {
     throw new RequestError(
       code,
-      `Cannot subscribe: ${what} ${JSON.stringify(item.slice(0, 40))} of ${bytes} bytes (must be 1 to ${maxBytes})`,
+      `Cannot subscribe: ${what} ${
+        JSON.stringify(item.slice(0, 40))
+      } of ${bytes} bytes (must be 1 to ${maxBytes})`,
     );
   }
 }

@@ -19,7 +19,7 @@ import { AcceptLoop } from "../session/listener.ts";
 import { LogLimiter } from "../session/log_limiter.ts";
 import { Session, type SessionContext } from "../session/session.ts";
 import { Watchdog } from "../session/watchdog.ts";
-import type { Listener } from "../transport/tcp.ts";
+import type { Listener } from "../transport/tcp_listen.ts";
 import { formatHost } from "../transport/tcp.ts";
 import { type Transport, writeAll } from "../transport/transport.ts";
 import { VERSION } from "../version.ts";

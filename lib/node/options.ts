@@ -1,7 +1,7 @@
 /** What an event node needs to know of the server's options (the server fills in defaults). */
 
 import type { OverflowPolicy } from "../broker/subscriber_queue.ts";
-import type { TlsMaterial } from "../transport/tcp.ts";
+import type { TlsMaterial } from "../transport/tcp_listen.ts";
 
 /** An event node's settings, every default filled in (see lib/server/options.ts). */
 export interface NodeOptions {

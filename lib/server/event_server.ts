@@ -14,7 +14,7 @@ import { EventNode } from "../node/event_node.ts";
 import type { ServerStats } from "../node/stats.ts";
 import type { Session } from "../session/session.ts";
 import { warnIfExposed } from "../session/exposure.ts";
-import { listenTcp } from "../transport/tcp.ts";
+import { listenTcp } from "../transport/tcp_listen.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 
 const log = getLogger(["es", "server"]);
@@ -153,12 +153,17 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
       });
     }
     if (resolved.httpPort !== false) {
-      parts.http = startHttpSide({
-        serve: (transport) => node.serve(transport),
-        stats: () => workers?.gatherStats() ?? node.stats(),
-        unhealthy: () => node.acceptFailing ? "the event server cannot accept connections" : undefined,
-        maxFrameBytes: resolved.maxFrameBytes,
-      }, resolved.hostname, resolved.httpPort);
+      parts.http = startHttpSide(
+        {
+          serve: (transport) => node.serve(transport),
+          stats: () => workers?.gatherStats() ?? node.stats(),
+          unhealthy: () =>
+            node.acceptFailing ? "the event server cannot accept connections" : undefined,
+          maxFrameBytes: resolved.maxFrameBytes,
+        },
+        resolved.hostname,
+        resolved.httpPort,
+      );
     }
     // Registered last, so a client that finds the name finds a server fully up.
     parts.naming = await startNaming(resolved, node.uri);

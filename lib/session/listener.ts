@@ -5,7 +5,8 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { type Listener, TcpTransport } from "../transport/tcp.ts";
+import { TcpTransport } from "../transport/tcp.ts";
+import type { Listener } from "../transport/tcp_listen.ts";
 import type { Transport } from "../transport/transport.ts";
 
 const log = getLogger(["es", "server"]);

@@ -97,7 +97,7 @@ export class Session {
   #ctx: SessionContext;
   #handler: SessionHandler | undefined;
   #closed = false;
-  #finishing = false;
+  #finishing: Promise<void> | undefined;
   /** Needed until the handshake is done, then dropped. */
   #serverNonce: Uint8Array | undefined = makeNonce();
 
@@ -172,6 +172,8 @@ export class Session {
         });
       }
     } finally {
+      // A BYE on its way (close with a code) goes out before the session ends.
+      await this.#finishing;
       ctx.watchdog.delete(this);
       this.#end();
     }
@@ -207,15 +209,20 @@ export class Session {
   }
 
   #logRefusal(template: string, message: string): void {
-    const allowed = this.#ctx.logLimiter.allow(Date.now(), (suppressed) =>
-      log.info("{suppressed} more refusals were not logged", { suppressed }));
+    const allowed = this.#ctx.logLimiter.allow(
+      Date.now(),
+      (suppressed) => log.info("{suppressed} more refusals were not logged", { suppressed }),
+    );
     if (allowed) log.info(template, { remote: this.remote, message });
   }
 
   /** Sends BYE after what is queued (briefly), then closes; reads nothing more meanwhile. */
-  async #finish(code: number, reason: string): Promise<void> {
-    if (this.#closed || this.#finishing) return;
-    this.#finishing = true;
+  #finish(code: number, reason: string): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return this.#finishing ??= this.#sendBye(code, reason);
+  }
+
+  async #sendBye(code: number, reason: string): Promise<void> {
     // A slow consumer will not take its events: do not wait for them.
     if (code !== ErrorCode.SLOW_CONSUMER) await this.queue.drained(FINAL_DRAIN_MS);
     this.queue.control(encodeBye(code, reason));

@@ -1,7 +1,8 @@
 /**
- * TCP and TLS under Deno: a `Deno.Conn` as a `Transport`, connecting, and
- * listening (with `reusePort` for the dispatch workers). The only module of
- * the transport layer that touches `Deno.*` for sockets.
+ * TCP and TLS under Deno, for clients and servers: a `Deno.Conn` as a
+ * `Transport`, and connecting. The client bundle includes this module, so it
+ * reaches Deno only through `globalThis` (browsers have no `Deno`); listening
+ * is in tcp_listen.ts.
  */
 
 import { ConnectionClosedError } from "../errors.ts";
@@ -85,15 +86,21 @@ export async function connectTcp(
   uri: string,
   options: ConnectOptions = {},
 ): Promise<Transport> {
+  // deno-lint-ignore no-explicit-any
+  const deno = (globalThis as any).Deno as typeof Deno;
   try {
     const conn = options.tls
-      ? await Deno.connectTls({
+      ? await deno.connectTls({
         hostname,
         port,
         ...(options.caCerts ? { caCerts: options.caCerts } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       })
-      : await Deno.connect({ hostname, port, ...(options.signal ? { signal: options.signal } : {}) });
+      : await deno.connect({
+        hostname,
+        port,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     return new TcpTransport(conn);
   } catch (cause) {
     const why = (cause as Error).name === "ConnectionRefused"
@@ -101,57 +108,4 @@ export async function connectTcp(
       : (cause as Error).message;
     throw new ConnectionClosedError(`Cannot connect to ${uri}: ${why}`, { cause });
   }
-}
-
-/** Certificate and key, PEM text. */
-export interface TlsMaterial {
-  cert: string;
-  key: string;
-}
-
-/** A listener of either kind; servers treat both as sources of byte streams. */
-export type Listener = Deno.TcpListener | Deno.TlsListener;
-
-/**
- * Listens on `hostname:port`, with TLS when `tls` is given; `reusePort` lets
- * several threads listen on the same port.
- *
- * @throws {Deno.errors.AddrInUse} when the port is taken; `Error` for an unusable certificate.
- */
-export function listenTcp(
-  hostname: string,
-  port: number,
-  tls?: TlsMaterial,
-  reusePort = false,
-): Listener {
-  if (tls === undefined) return Deno.listen({ hostname, port, reusePort });
-  try {
-    return Deno.listenTls({ hostname, port, reusePort, cert: tls.cert, key: tls.key });
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) throw error;
-    throw new Error(
-      `Cannot listen with TLS on ${hostname}:${port}: ${
-        (error as Error).message
-      } (is the certificate/key pair valid PEM?)`,
-      { cause: error },
-    );
-  }
-}
-
-/**
- * Reads a certificate and key from files (for the command line).
- *
- * @throws {Error} naming the file that could not be read.
- */
-export function readTlsFiles(certPath: string, keyPath: string): TlsMaterial {
-  const read = (path: string, what: string): string => {
-    try {
-      return Deno.readTextFileSync(path);
-    } catch (error) {
-      throw new Error(
-        `Cannot read the TLS ${what} ${JSON.stringify(path)}: ${(error as Error).message}`,
-      );
-    }
-  };
-  return { cert: read(certPath, "certificate"), key: read(keyPath, "key") };
 }

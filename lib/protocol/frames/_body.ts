@@ -28,7 +28,10 @@ export function fromUtf8(bytes: Uint8Array, what = "text"): string {
 }
 
 /** Allocates a frame of `bodyBytes` bytes after the type byte and writes its header. */
-export function allocate(type: FrameType, bodyBytes: number): { frame: Uint8Array; view: DataView } {
+export function allocate(
+  type: FrameType,
+  bodyBytes: number,
+): { frame: Uint8Array; view: DataView } {
   const frame = new Uint8Array(BODY + bodyBytes);
   const view = new DataView(frame.buffer);
   view.setUint32(0, 1 + bodyBytes);

@@ -43,6 +43,12 @@ export function writeMissed(buffer: Uint8Array, at: number, count: number): numb
   return at + MISSED_FRAME_BYTES;
 }
 
+/** The count of the MISSED frame at `at` of `buffer` (before `end`), or 0 when another frame is there. */
+export function missedAt(buffer: Uint8Array, at: number, end: number): number {
+  if (end - at < MISSED_FRAME_BYTES || buffer[at + 4] !== FrameType.MISSED) return 0;
+  return new DataView(buffer.buffer, buffer.byteOffset + at + 5, 4).getUint32(0);
+}
+
 /** Encodes MISSED: this many events for the connection were dropped since the last one it got. */
 export function encodeMissed(count: number): Uint8Array {
   const frame = new Uint8Array(MISSED_FRAME_BYTES);
