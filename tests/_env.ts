@@ -1,0 +1,34 @@
+/**
+ * Keeps the tests independent of the shell that runs them. The `ES_*`
+ * variables a user may have exported (`ES_NS`, `ES_IDENT`, `ES_URL`, …) would
+ * otherwise reach the client library in this process and every `es` the tests
+ * spawn. Importing this module removes them from this process (tests run with
+ * `--allow-env`); child processes get {@linkcode childEnv}. Tests that need a
+ * variable pass it explicitly.
+ */
+
+/** The variables the `es` programs and the client library read all start with this. */
+const PREFIX = "ES_";
+
+/** Names of the `ES_*` variables removed from this process when the tests started. */
+export const REMOVED_ES_VARS: readonly string[] = removeEsVars();
+
+function removeEsVars(): string[] {
+  if (Deno.permissions.querySync({ name: "env" }).state !== "granted") return [];
+  const names = Object.keys(Deno.env.toObject()).filter((name) => name.startsWith(PREFIX));
+  for (const name of names) Deno.env.delete(name);
+  return names;
+}
+
+/**
+ * The environment for a child process (spawn it with `clearEnv: true`): this
+ * process's own (PATH, HOME, DENO_DIR, proxies, …) without any `ES_*`
+ * variable, with `NO_COLOR=1`, and `extra` on top.
+ */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(Deno.env.toObject())) {
+    if (!name.startsWith(PREFIX)) env[name] = value;
+  }
+  return { ...env, NO_COLOR: "1", ...extra };
+}
