@@ -10,12 +10,17 @@
 /** The variables the `es` programs and the client library read all start with this. */
 const PREFIX = "ES_";
 
+/** `ES_*` variables that steer the tests themselves, not es: kept in this process. */
+export const TEST_SETTINGS: ReadonlySet<string> = new Set(["ES_DASHBOARD_SCREENSHOT"]);
+
 /** Names of the `ES_*` variables removed from this process when the tests started. */
 export const REMOVED_ES_VARS: readonly string[] = removeEsVars();
 
 function removeEsVars(): string[] {
   if (Deno.permissions.querySync({ name: "env" }).state !== "granted") return [];
-  const names = Object.keys(Deno.env.toObject()).filter((name) => name.startsWith(PREFIX));
+  const names = Object.keys(Deno.env.toObject()).filter((name) =>
+    name.startsWith(PREFIX) && !TEST_SETTINGS.has(name)
+  );
   for (const name of names) Deno.env.delete(name);
   return names;
 }
@@ -23,7 +28,8 @@ function removeEsVars(): string[] {
 /**
  * The environment for a child process (spawn it with `clearEnv: true`): this
  * process's own (PATH, HOME, DENO_DIR, proxies, …) without any `ES_*`
- * variable, with `NO_COLOR=1`, and `extra` on top.
+ * variable (the tests' own settings included), with `NO_COLOR=1`, and `extra`
+ * on top.
  */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};

@@ -12,16 +12,18 @@ import {
   assertRejects,
   assertThrows,
 } from "./_assert.ts";
-import { childEnv } from "./_env.ts";
+import { childEnv, TEST_SETTINGS } from "./_env.ts";
 import { EsProcess, spawnServe, waitUntil } from "./_helpers.ts";
 
 const esVars = (env: Record<string, string>) => Object.keys(env).filter((k) => k.startsWith("ES_"));
 
 Deno.test("the test process starts without the user's ES_* variables", () => {
-  assertEquals(esVars(Deno.env.toObject()), []);
+  const vars = esVars(Deno.env.toObject()).filter((name) => !TEST_SETTINGS.has(name));
+  assertEquals(vars, []);
 });
 
 Deno.test("childEnv() keeps the process's environment but no ES_* variable", () => {
+  const screenshot = Deno.env.get("ES_DASHBOARD_SCREENSHOT");
   Deno.env.set("ES_NS", "ns://127.0.0.1:1");
   try {
     const env = childEnv({ EXTRA: "1" });
@@ -30,8 +32,12 @@ Deno.test("childEnv() keeps the process's environment but no ES_* variable", () 
     assertEquals(env.NO_COLOR, "1");
     assertEquals(env.EXTRA, "1");
     assertEquals(childEnv({ ES_IDENT: "asked for" }).ES_IDENT, "asked for");
+    Deno.env.set("ES_DASHBOARD_SCREENSHOT", "x.png");
+    assertEquals(esVars(childEnv()), []);
   } finally {
     Deno.env.delete("ES_NS");
+    if (screenshot === undefined) Deno.env.delete("ES_DASHBOARD_SCREENSHOT");
+    else Deno.env.set("ES_DASHBOARD_SCREENSHOT", screenshot);
   }
 });
 
