@@ -13,16 +13,11 @@ const PREFIX = "ES_";
 /** `ES_*` variables that steer the tests themselves, not es: kept in this process. */
 export const TEST_SETTINGS: ReadonlySet<string> = new Set(["ES_DASHBOARD_SCREENSHOT"]);
 
-/** Names of the `ES_*` variables removed from this process when the tests started. */
-export const REMOVED_ES_VARS: readonly string[] = removeEsVars();
-
-function removeEsVars(): string[] {
-  if (Deno.permissions.querySync({ name: "env" }).state !== "granted") return [];
-  const names = Object.keys(Deno.env.toObject()).filter((name) =>
-    name.startsWith(PREFIX) && !TEST_SETTINGS.has(name)
-  );
-  for (const name of names) Deno.env.delete(name);
-  return names;
+// At import, before any test runs (the client library reads the environment when it connects).
+if (Deno.permissions.querySync({ name: "env" }).state === "granted") {
+  for (const name of Object.keys(Deno.env.toObject())) {
+    if (name.startsWith(PREFIX) && !TEST_SETTINGS.has(name)) Deno.env.delete(name);
+  }
 }
 
 /**
