@@ -68,13 +68,14 @@ async function serveNames(args: string[]): Promise<number> {
     port,
     ident: v.ident ?? readEnv("ES_IDENT"),
   });
-  console.log(`es ${VERSION} — Name Server`);
-  console.log(`URI= ${server.uri}`);
-  console.log("Name Server started.");
+  // Listen for signals before the banner: a supervisor may stop us as soon as it reads it.
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  console.log(`es ${VERSION} — Name Server`);
+  console.log(`URI= ${server.uri}`);
+  console.log("Name Server started.");
   await stopped.promise;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
