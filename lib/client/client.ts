@@ -214,7 +214,8 @@ export class Client extends StatusSource implements AsyncDisposable {
   ): Promise<Subscription> {
     if (items.length === 0) throw new TypeError("Cannot subscribe: no subject or pattern given");
     if (pattern) items.forEach(checkPatternSyntax);
-    await this.#link.get();
+    // Connected: nothing is awaited before the request goes, so requests leave in call order.
+    if (this.#link.usable === undefined) await this.#link.get();
     const spec: SubscriptionSpec = {
       pattern,
       firstSid: this.#link.allocateSids(items.length),

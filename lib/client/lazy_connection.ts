@@ -76,6 +76,20 @@ export class LazyConnection {
     return this.#current;
   }
 
+  /**
+   * The connection when it is open and in use, else undefined. Operations use
+   * it without awaiting anything, so that requests leave (and take effect on
+   * the server) in the order they were made: a `subscribeMatch()` made before
+   * a `publish()` is in force for it, even when neither was awaited.
+   */
+  get usable(): ClientConnection | undefined {
+    const connection = this.#current;
+    if (this.#closed || this.#down || connection === undefined || connection.isClosed) {
+      return undefined;
+    }
+    return connection;
+  }
+
   /** True once the connection is open (or failed). */
   get started(): boolean {
     return this.#opening !== undefined;
@@ -241,7 +255,7 @@ export class LazyConnection {
    */
   async run<T>(op: (connection: ClientConnection) => Promise<T>): Promise<T> {
     while (true) {
-      const connection = await this.get();
+      const connection = this.usable ?? await this.get();
       try {
         return await op(connection);
       } catch (error) {
@@ -262,7 +276,7 @@ export class LazyConnection {
     let connection = this.#current;
     if (connection?.isClosed) this.noticeLoss(connection);
     if (!this.#down || connection === undefined) {
-      connection = await this.get();
+      connection = this.usable ?? await this.get();
       if (connection.isClosed) this.noticeLoss(connection);
     }
     if (this.#down) {
@@ -284,7 +298,7 @@ export class LazyConnection {
    * the server (reported once; the next flush starts afresh).
    */
   async flush(): Promise<void> {
-    const connection = await this.get();
+    const connection = this.usable ?? await this.get();
     const generation = this.#generation;
     const doubt = this.#doubt;
     this.#doubt = undefined;
