@@ -21,7 +21,8 @@ Options:
       --ns URI             register with this name server instead of embedding one (env ES_NS)
       --ns-port PORT       port of the embedded name server (default 9090)
       --replace            take over the event server's name from a live server
-  -i, --ident PASSPHRASE   passphrase clients must know (env ES_IDENT)
+  -i, --ident PASSPHRASE   passphrase clients must know (env ES_IDENT); an empty one is
+                           refused, an empty ES_IDENT counts as unset
       --queue-size N       events queued per subscriber (default 1000, env ES_QUEUESIZE)
       --block-queue        full queue holds publishers, nothing lost (default; env ES_BLOCKQUEUE=1)
       --no-block-queue     full queue drops new events for that subscriber (env ES_BLOCKQUEUE=0)

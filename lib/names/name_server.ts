@@ -75,7 +75,7 @@ export class NameServer implements AsyncDisposable {
     const counters = new ReliabilityCounters();
     const heartbeatMs = options.heartbeatMs ?? 30_000;
     const context: SessionContext = {
-      ident: options.ident || undefined,
+      ident: options.ident,
       heartbeatMs,
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       maxReplyBytes: MAX_REPLY_BYTES,
@@ -149,9 +149,16 @@ export class NameServer implements AsyncDisposable {
  * await using ns = await startNameServer({ port: 0 });
  * console.log(ns.uri); // ns://127.0.0.1:PORT
  * ```
- * @throws {RangeError} for an invalid port; `Deno.errors.AddrInUse` when the port is taken.
+ * @throws {RangeError} for an invalid port or an empty passphrase; `Deno.errors.AddrInUse`
+ * when the port is taken.
  */
 export function startNameServer(options: NameServerOptions = {}): Promise<NameServer> {
+  // An empty passphrase is a mistake (an unset variable), not a wish for no authentication.
+  if (options.ident === "") {
+    return Promise.reject(
+      new RangeError("Invalid ident: the passphrase is empty (give a non-empty one, or none)"),
+    );
+  }
   const port = options.port ?? 9090;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return Promise.reject(
