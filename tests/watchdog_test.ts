@@ -1,7 +1,7 @@
 /**
  * The shared watchdog: one sweep over many connections pings the quiet, drops the silent,
- * the slow handshakes and the slow consumers, spares a connection the server itself holds,
- * and keeps no timer when nothing is watched.
+ * the slow handshakes and the slow consumers, spares (and pings) a connection the server itself
+ * holds, and keeps no timer when nothing is watched.
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
@@ -100,7 +100,7 @@ Deno.test("the watchdog pings a quiet peer again only after another heartbeat in
   quiet.queue.close();
 });
 
-Deno.test("the watchdog does not drop a held connection for silence", async () => {
+Deno.test("the watchdog does not drop a held connection for silence, and pings it each interval", async () => {
   const counters = new ReliabilityCounters();
   const watchdog = new Watchdog({ heartbeatMs: 1000, slowConsumerMs: 0, counters });
   const now = 1_000_000;
@@ -111,11 +111,18 @@ Deno.test("the watchdog does not drop a held connection for silence", async () =
   watchdog.sweep(now);
   assert(await held.queue.drained(5000));
   assertEquals(held.closedWith, undefined);
-  assertEquals(held.written.length, 0, "nor pinged: its answer could not be read");
+  // Pinged all the same: its answer is not read, but its client must not take the server for dead.
+  assertEquals(held.written, [PING_FRAME]);
+  watchdog.sweep(now + 999);
+  assert(await held.queue.drained(5000));
+  assertEquals(held.written.length, 1, "pinged once per interval");
+  watchdog.sweep(now + 1000);
+  assert(await held.queue.drained(5000));
+  assertEquals(held.written, [PING_FRAME, PING_FRAME]);
   assertEquals([watchdog.size, counters.heartbeatTimeouts], [1, 0]);
   // Once the server reads it again, silence counts as usual.
   held.held = false;
-  watchdog.sweep(now + 1);
+  watchdog.sweep(now + 1001);
   assertEquals(held.closedWith, ErrorCode.TIMEOUT);
   assertEquals([watchdog.size, counters.heartbeatTimeouts], [0, 1]);
 });

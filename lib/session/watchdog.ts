@@ -1,7 +1,8 @@
 /**
  * One timer per server (not per connection) for liveness and slow consumers:
  * each sweep over the watched connections ends handshakes that took too long,
- * pings a quiet peer, drops a peer silent for two heartbeat intervals, and
+ * pings a quiet peer (and a held one, which is not read but must not take the
+ * server for dead), drops a peer silent for two heartbeat intervals, and
  * (block mode with `slowConsumerMs`) drops a subscriber whose queue stayed
  * full too long. Idle connections thus cost no timer of their own.
  */
@@ -129,6 +130,8 @@ export class Watchdog {
       return;
     }
     const silentMs = connection.held ? 0 : now - connection.lastSeen;
+    // A held peer is pinged all the same: we do not read it, but its client must hear from us.
+    const quiet = connection.held || silentMs >= heartbeatMs;
     if (silentMs >= 2 * heartbeatMs) {
       this.delete(connection);
       if (counters) counters.heartbeatTimeouts++;
@@ -142,7 +145,7 @@ export class Watchdog {
       );
       return;
     }
-    if (silentMs >= heartbeatMs && now - connection.lastPing >= heartbeatMs) {
+    if (quiet && now - connection.lastPing >= heartbeatMs) {
       connection.lastPing = now;
       queue.control(PING_FRAME);
     }
