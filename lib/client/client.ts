@@ -74,9 +74,9 @@ export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
   }
 
   /**
-   * Stops the stream and removes the subscription from the server. Once it
-   * resolves the iterator yields nothing more, not even events already
-   * received. Idempotent.
+   * Stops the stream and removes this subscription (only) from the server.
+   * Once it resolves the iterator yields nothing more, not even events
+   * already received (docs/CLIENT.md). Idempotent.
    */
   async unsubscribe(): Promise<void> {
     if (this.#queue.closed && !this.#client.has(this)) return;
@@ -106,7 +106,11 @@ export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
   }
 }
 
-/** A connection with publish and subscription streams. */
+/**
+ * A connection with publish and subscription streams. Its requests leave in
+ * the order they are made, awaited or not: a `subscribeMatch()` made before a
+ * `publish()` is in force for it.
+ */
 export class Client extends StatusSource implements AsyncDisposable {
   #link: LazyConnection;
   #hub: StatusHub;

@@ -160,7 +160,8 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
    * Removes the exact subscription and the pattern subscription given by each
    * string (exact subjects compare case-insensitively, patterns by their
    * text). Once it resolves, `event()` is not called for events that matched
-   * only what was removed, even those already received.
+   * only what was removed, even those already received; an event that also
+   * matched a subscription still in force is delivered (docs/CLIENT.md).
    */
   unsubscribe(subjectsOrPatterns: string | readonly string[]): Promise<void> {
     const strings = toList(subjectsOrPatterns);
