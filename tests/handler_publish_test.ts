@@ -118,9 +118,19 @@ class Relay extends Subscriber {
 for (const outSubscriber of ["none", "another client"] as const) {
   Deno.test(`Subscriber relaying through its own Publisher with await flush() and --queue-size 8 relays 6,000 × 1 KiB (out subscribed by ${outSubscriber})`, async () => {
     const TOTAL = 6000;
-    await using server = await spawnServe(["-N", "--no-http", "--queue-size", "8"]);
-    await using reader = await connect({ esURI: server.uri });
-    const outSub = outSubscriber === "none" ? undefined : await reader.subscribe("out");
+    // One node: across nodes it also depends on FLUSH's scope (tests/flush_across_nodes_test.ts).
+    await using server = await spawnServe([
+      "-N",
+      "--no-http",
+      "--workers",
+      "1",
+      "--queue-size",
+      "8",
+    ]);
+    await using reader = outSubscriber === "none"
+      ? undefined
+      : await connect({ esURI: server.uri });
+    const outSub = await reader?.subscribe("out");
     const relay = new Relay({ esURI: server.uri });
     await relay.subscribe("in");
     const listening = relay.listen().catch((error: Error) => `listen: ${error.message}`);
