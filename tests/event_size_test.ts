@@ -9,7 +9,7 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { delay, EsProcess, spawnServe } from "./_helpers.ts";
 import { CollectingSubscriber } from "./_collect.ts";
-import { connect, type Event, Publisher, type Subscription } from "../lib/client/mod.ts";
+import { connect, Publisher, type Subscription } from "../lib/client/mod.ts";
 
 /**
  * The largest `Uint8Array` publishable on the one-letter subject "x" under a
@@ -42,21 +42,26 @@ function summary(msg: unknown, expected: Uint8Array): string {
   return `${bytes.length} bytes${same ? "" : ", different"}`;
 }
 
-/** The first event of a subscription, or a failure after a generous safety timeout. */
-async function firstOf(sub: Subscription): Promise<Event | string> {
+/** Summaries of the first `count` events of a subscription; gives up after a generous safety timeout. */
+async function firstOf(sub: Subscription, count: number, expected: Uint8Array): Promise<string[]> {
+  const got: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve("nothing within 20 s"), 20_000);
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => (got.push("nothing more within 20 s"), resolve()), 20_000);
   });
-  const first = sub[Symbol.asyncIterator]().next().then((r) =>
-    r.done ? "the stream ended" : r.value
-  )
-    .catch((error: Error) => `failed: ${error.message}`);
+  const reading = (async () => {
+    for await (const event of sub) {
+      got.push(summary(event.msg, expected));
+      if (got.length === count) return;
+    }
+    got.push("the stream ended");
+  })().catch((error: Error) => void got.push(`failed: ${error.message}`));
   try {
-    return await Promise.race([first, timeout]);
+    await Promise.race([reading, timeout]);
   } finally {
     clearTimeout(timer);
   }
+  return got;
 }
 
 async function deliveredAtLimit(maxFrameBytes: number | undefined): Promise<void> {
@@ -76,34 +81,38 @@ async function deliveredAtLimit(maxFrameBytes: number | undefined): Promise<void
   const tcpPatternSub = await tcpClient.subscribeMatch("X");
   await using wsClient = await connect({ esURI: wsURI });
   const wsSub = await wsClient.subscribe("x");
-  await using cli = new EsProcess(["subscribe", "--es", server.uri, "--json", "--count", "1", "x"]);
+  await using cli = new EsProcess(["subscribe", "--es", server.uri, "--json", "--count", "2", "x"]);
   for (let i = 0; i < 1500 && !cli.stderr.includes("Subscribed"); i++) await delay(10);
   assert(cli.stderr.includes("Subscribed"), cli.stderr);
 
+  // The largest message, once from a TCP publisher and once from the WebSocket client.
   await using pub = new Publisher({ esURI: server.uri });
   await assertRejects(() => pub.publish("x", payload(size + 1)), RangeError);
+  await assertRejects(() => wsClient.publish("x", payload(size + 1)), RangeError);
   await pub.publish("x", message);
   await pub.flush();
+  await wsClient.publish("x", message);
+  await wsClient.flush();
 
-  const fromSubscriber = await subscriber.waitFor(1, 20_000).then(
-    (events) => events[0]!.msg,
-    (error: Error) => `failed: ${error.message}; listen: ${subscriber.listenError}`,
+  const fromSubscriber = await subscriber.waitFor(2, 20_000).then(
+    (events) => events.map((e) => summary(e.msg, message)),
+    (error: Error) => [`failed: ${error.message}; listen: ${subscriber.listenError}`],
   );
-  const fromTcp = await firstOf(tcpSub);
-  const fromTcpPattern = await firstOf(tcpPatternSub);
-  const fromWs = await firstOf(wsSub);
+  const fromTcp = await firstOf(tcpSub, 2, message);
+  const fromTcpPattern = await firstOf(tcpPatternSub, 2, message);
+  const fromWs = await firstOf(wsSub, 2, message);
   await cli.status(20_000);
-  const line = cli.stdoutLines.find((l) => l.startsWith("{"));
+  const lines = cli.stdoutLines.filter((l) => l.startsWith("{"));
   const got = {
-    Subscriber: summary(fromSubscriber, message),
-    "connect()": typeof fromTcp === "string" ? fromTcp : summary(fromTcp.msg, message),
-    "connect() pattern": typeof fromTcpPattern === "string"
-      ? fromTcpPattern
-      : summary(fromTcpPattern.msg, message),
-    "connect() over WebSocket": typeof fromWs === "string" ? fromWs : summary(fromWs.msg, message),
-    "es subscribe": line ? summary(JSON.parse(line).msg, message) : `nothing: ${cli.stderr}`,
+    Subscriber: fromSubscriber,
+    "connect()": fromTcp,
+    "connect() pattern": fromTcpPattern,
+    "connect() over WebSocket": fromWs,
+    "es subscribe": lines.length > 0
+      ? lines.map((l) => summary(JSON.parse(l).msg, message))
+      : [`nothing: ${cli.stderr}`],
   };
-  const want = `${size} bytes`;
+  const want = [`${size} bytes`, `${size} bytes`];
   assertEquals(got, {
     Subscriber: want,
     "connect()": want,
