@@ -26,8 +26,14 @@ export interface QueueLimits {
   policy: OverflowPolicy;
 }
 
-/** Anything a router can deliver an event to: a subscriber's queue, or another node. */
-export interface Target {
+/** What a publisher waits for before it routes more: a full queue, a held link. */
+export interface Blocker {
+  /** Resolves once the publisher may go on. */
+  whenRoom(): Promise<void>;
+}
+
+/** Anything a router can deliver an event to: a subscriber's queue. */
+export interface Target extends Blocker {
   /**
    * Queues one event: the subscription ids part and the shared event body.
    *
@@ -35,8 +41,6 @@ export interface Target {
    * wait for `whenRoom()` before it offers more.
    */
   deliver(sids: Uint8Array, body: Uint8Array): boolean;
-  /** Resolves once the target has room again. */
-  whenRoom(): Promise<void>;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -6,13 +6,13 @@
  */
 
 import type { Forwarder } from "../broker/router.ts";
-import type { Target } from "../broker/subscriber_queue.ts";
+import type { Blocker } from "../broker/subscriber_queue.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
 
 /** What a backplane needs from the node it serves. */
 export interface BackplaneNode {
   /** Delivers an event another node routed here; pushes what is full in block mode. */
-  deliverForwarded(subject: CachedSubject, body: Uint8Array, blocked: Target[]): void;
+  deliverForwarded(subject: CachedSubject, body: Uint8Array, blocked: Blocker[]): void;
   /** Every subject key and pattern the node's subscribers want, for a peer that joins. */
   interest(): { exact: string[]; patterns: string[] };
 }
@@ -25,8 +25,11 @@ export interface Backplane extends Forwarder {
   interestChanged(kind: "exact" | "pattern", item: string, present: boolean): void;
   /** Resolves once every interest change reported so far is in force on the other nodes. */
   interestInForce(): Promise<void>;
-  /** Resolves once the other nodes processed everything forwarded so far; undefined when nothing is pending. */
-  settled(): Promise<void> | undefined;
+  /**
+   * Resolves once the other nodes processed everything forwarded so far and
+   * hold connection `publisher` no more; undefined when nothing is pending.
+   */
+  settled(publisher: number): Promise<void> | undefined;
   /** Leaves the other nodes. */
   close(): void;
 }

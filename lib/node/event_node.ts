@@ -12,7 +12,7 @@ import { ErrorCode } from "../protocol/constants.ts";
 import { encodeBye } from "../protocol/frames/bye.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
 import { SubjectCache } from "../protocol/subject_cache.ts";
-import type { Target } from "../broker/subscriber_queue.ts";
+import type { Blocker } from "../broker/subscriber_queue.ts";
 import { AuthThrottle } from "../session/auth_throttle.ts";
 import { ReliabilityCounters } from "../session/counters.ts";
 import { AcceptLoop } from "../session/listener.ts";
@@ -104,7 +104,7 @@ export class EventNode {
       counters: this.counters,
       subjects: this.subjects,
       interestInForce: () => backplane?.interestInForce() ?? Promise.resolve(),
-      settled: () => backplane?.settled(),
+      settled: (publisher: number) => backplane?.settled(publisher),
       statsReply: async () =>
         new TextEncoder().encode(JSON.stringify(await (parts.gatherStats ?? this.stats)())),
     };
@@ -133,7 +133,7 @@ export class EventNode {
     this.#sampleTimer = setInterval(() => this.#sampler.sample(this.router), 1000);
     Deno.unrefTimer(this.#sampleTimer);
     backplane?.start({
-      deliverForwarded: (subject: CachedSubject, body: Uint8Array, blocked: Target[]) =>
+      deliverForwarded: (subject: CachedSubject, body: Uint8Array, blocked: Blocker[]) =>
         this.router.deliverForwarded(subject, body, blocked),
       interest: () => this.router.index.interest(),
     });
