@@ -57,7 +57,7 @@ for (const workers of [1, 2]) {
     await using server = await spawnServe(["-N", "--no-http", "--workers", String(workers)]);
     const distinct = Array.from({ length: 2000 }, (_, i) => `d.${i}`);
     // Never reads past its first event: the server keeps the rest.
-    await using frozen = await RawSubscriber.subscribe(server.uri, ["a", ...distinct], {
+    await using _frozen = await RawSubscriber.subscribe(server.uri, ["a", ...distinct], {
       clientName: "frozen",
       queueSize: 10,
       windowEvents: 1,
@@ -80,7 +80,6 @@ for (const workers of [1, 2]) {
     await delay(500);
     const held = await subscriber(server.uri, "frozen");
     const grown = (await settledRss(server.child.pid)) - before;
-    console.log(`RSS +${(grown / KiB).toFixed(1)} MiB; queue ${held.queueDepth} events`);
     // The queue's 10 events; across nodes, plus at most the link's window (8 MiB, 16 events).
     assert(held.queueDepth <= (workers === 1 ? 10 : 10 + 17), `queue of ${held.queueDepth} events`);
     assert(grown < 64 * KiB, `RSS grew by ${grown} KiB (was +981 MiB before the bound)`);
