@@ -30,7 +30,7 @@ async function clientOn(uri: string, node: number, away = false): Promise<Client
 /** Counts the events of a subscription until the client closes. */
 function count(client: Client, subject: string): { n: number; ready: Promise<unknown> } {
   const counter = { n: 0, ready: Promise.resolve() as Promise<unknown> };
-  counter.ready = client.subscribe(subject).then(async (sub) => {
+  counter.ready = client.subscribe(subject).then((sub) => {
     void (async () => {
       for await (const _ of sub) counter.n++;
     })();
@@ -41,11 +41,15 @@ function count(client: Client, subject: string): { n: number; ready: Promise<unk
 async function stuckSubscriber(server: ServeProcess): Promise<{ proc: EsProcess; node: number }> {
   const proc = new EsProcess(["subscribe", "stuck", "--es", server.uri]);
   let node = -1;
-  await waitUntil(async () => {
-    const stats = await fetchStats({ esURI: server.uri, reconnect: false });
-    node = stats.subscribers.find((s) => s.subjects.includes("stuck"))?.worker ?? -1;
-    return node >= 0;
-  }, 15_000, "es subscribe to subscribe");
+  await waitUntil(
+    async () => {
+      const stats = await fetchStats({ esURI: server.uri, reconnect: false });
+      node = stats.subscribers.find((s) => s.subjects.includes("stuck"))?.worker ?? -1;
+      return node >= 0;
+    },
+    15_000,
+    "es subscribe to subscribe",
+  );
   return { proc, node };
 }
 
@@ -77,12 +81,16 @@ Deno.test("a subscriber stopped with SIGSTOP holds only its own publisher: unrel
     })().catch(() => {});
     // Held once the stopped process's socket and queue are full.
     let last = -1;
-    await waitUntil(async () => {
-      const still = flooded === last;
-      last = flooded;
-      await delay(300);
-      return still && flooded > 0;
-    }, 20_000, "the flooder to be held");
+    await waitUntil(
+      async () => {
+        const still = flooded === last;
+        last = flooded;
+        await delay(300);
+        return still && flooded > 0;
+      },
+      20_000,
+      "the flooder to be held",
+    );
 
     const total = 3000;
     const payload = new Uint8Array(1024);

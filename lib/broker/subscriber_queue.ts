@@ -10,38 +10,10 @@ import { WaitList } from "../async/wait_list.ts";
 import { eventFrameBytes, writeEventFrame } from "../protocol/frames/event.ts";
 import { MISSED_FRAME_BYTES, missedAt, writeMissed } from "../protocol/frames/control.ts";
 import { UNLIMITED } from "../protocol/constants.ts";
+import type { QueueBudget } from "./queue_budget.ts";
+import type { QueueLimits, Target, WriteFn } from "./target.ts";
 
-/** Where a queue's bytes go: a connection's `writeAll`, or a test's array. */
-export type WriteFn = (bytes: Uint8Array) => Promise<void>;
-
-/** What a full queue does (SPEC §6). */
-export type OverflowPolicy = "block" | "drop-new" | "drop-old";
-
-/** Sizes and policy of a queue. */
-export interface QueueLimits {
-  /** Most events waiting. */
-  capacity: number;
-  /** Most bytes of waiting EVENT frames. */
-  maxBytes: number;
-  policy: OverflowPolicy;
-}
-
-/** What a publisher waits for before it routes more: a full queue, a held link. */
-export interface Blocker {
-  /** Resolves once the publisher may go on. */
-  whenRoom(): Promise<void>;
-}
-
-/** Anything a router can deliver an event to: a subscriber's queue. */
-export interface Target extends Blocker {
-  /**
-   * Queues one event: the subscription ids part and the shared event body.
-   *
-   * @returns false when the target is now full in block mode: the caller must
-   * wait for `whenRoom()` before it offers more.
-   */
-  deliver(sids: Uint8Array, body: Uint8Array): boolean;
-}
+export type { Blocker, OverflowPolicy, QueueLimits, Target, WriteFn } from "./target.ts";
 
 const EMPTY = new Uint8Array(0);
 /** Smallest buffer a queue allocates, and the size above which an emptied one is released. */
@@ -69,6 +41,7 @@ export class SubscriberQueue implements Target {
   fullSince = 0;
 
   #limits: QueueLimits;
+  #budget: QueueBudget | undefined;
   #write: WriteFn;
   #onWriteError: ((error: unknown) => void) | undefined;
   // Queued EVENT frames: bytes [head, tail) of buf; ends[i] is where event i ends.
@@ -94,11 +67,18 @@ export class SubscriberQueue implements Target {
   /**
    * @param write Writes bytes to the subscriber; the queue awaits each write.
    * @param onWriteError Called once if a write fails (the connection is gone).
+   * @param budget The node's total of queued bytes, which this queue counts in.
    */
-  constructor(write: WriteFn, limits: QueueLimits, onWriteError?: (error: unknown) => void) {
+  constructor(
+    write: WriteFn,
+    limits: QueueLimits,
+    onWriteError?: (error: unknown) => void,
+    budget?: QueueBudget,
+  ) {
     this.#write = write;
     this.#limits = { ...limits };
     this.#onWriteError = onWriteError;
+    this.#budget = budget;
   }
 
   /** Current sizes and policy. */
@@ -133,7 +113,14 @@ export class SubscriberQueue implements Target {
 
   #full(extraBytes: number): boolean {
     const { capacity, maxBytes } = this.#limits;
-    return this.depth >= capacity || this.#tail - this.#head + extraBytes > maxBytes;
+    const bytes = this.#tail - this.#head;
+    return this.depth >= capacity || bytes + extraBytes > maxBytes ||
+      (this.#budget !== undefined && this.#budget.refuses(bytes, extraBytes));
+  }
+
+  /** The queue's bytes moved by `delta` (in the node's total too). */
+  #counted(delta: number): void {
+    if (this.#budget !== undefined) this.#budget.used += delta;
   }
 
   deliver(sids: Uint8Array, body: Uint8Array): boolean {
@@ -144,10 +131,12 @@ export class SubscriberQueue implements Target {
       if (policy === "drop-new" || !this.#dropOldest(size)) {
         this.dropped++;
         this.#missedTail++;
+        if (this.#budget?.refuses(this.bytes, size)) this.#budget.dropped++;
         return true;
       }
     }
     const notice = this.#missedTail > 0 ? MISSED_FRAME_BYTES : 0;
+    this.#counted(size + notice);
     let at = this.#reserve(size + notice);
     if (notice > 0) {
       at = writeMissed(this.#buf, at, this.#missedTail);
@@ -169,7 +158,9 @@ export class SubscriberQueue implements Target {
     while (this.depth > 0 && this.#full(size)) {
       // A notice in front of the dropped event is not lost: its count moves to the head.
       this.#missedHead += 1 + missedAt(this.#buf, this.#head, this.#tail);
-      this.#head = this.#ends[this.#endsHead++]!;
+      const end = this.#ends[this.#endsHead++]!;
+      this.#counted(this.#head - end);
+      this.#head = end;
       this.dropped++;
     }
     return !this.#full(size);
@@ -208,6 +199,7 @@ export class SubscriberQueue implements Target {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#counted(this.#head - this.#tail);
     this.#buf = EMPTY;
     this.#head = this.#tail = 0;
     this.#ends = [];
@@ -294,6 +286,7 @@ export class SubscriberQueue implements Target {
     } else {
       this.#inFlight = this.#buf;
     }
+    this.#counted(start - end);
     this.#head = end;
     this.#endsHead = i;
     this.#creditEvents -= count;

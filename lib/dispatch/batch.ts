@@ -9,6 +9,8 @@
 const BATCH_BYTES = 64 * 1024;
 /** Bytes before each body: its length and its publisher. */
 const ENTRY_HEAD_BYTES = 8;
+/** Buffers kept for reuse once the peer has sent them back. */
+const POOL_BUFFERS = 16;
 
 /** Gathers event bodies into one buffer. */
 export class BatchWriter {
@@ -17,6 +19,11 @@ export class BatchWriter {
   #at = 0;
   /** Bodies in the current buffer. */
   count = 0;
+  /**
+   * Buffers the peer gave back: reusing them keeps the memory of a busy link
+   * constant (garbage transferred between threads is collected late).
+   */
+  #pool: ArrayBuffer[] = [];
 
   /** Whether `bytes` more fit in the current buffer. */
   fits(bytes: number): boolean {
@@ -26,7 +33,7 @@ export class BatchWriter {
   /** Appends one body of `publisher`; the caller takes the buffer first when it does not fit. */
   add(body: Uint8Array, publisher: number): void {
     if (!this.fits(body.length)) {
-      this.#buffer = new Uint8Array(Math.max(BATCH_BYTES, ENTRY_HEAD_BYTES + body.length));
+      this.#buffer = this.#fresh(Math.max(BATCH_BYTES, ENTRY_HEAD_BYTES + body.length));
       this.#view = new DataView(this.#buffer.buffer);
       this.#at = 0;
     }
@@ -35,6 +42,24 @@ export class BatchWriter {
     this.#buffer!.set(body, this.#at + ENTRY_HEAD_BYTES);
     this.#at += ENTRY_HEAD_BYTES + body.length;
     this.count++;
+  }
+
+  #fresh(bytes: number): Uint8Array {
+    const pool = this.#pool;
+    for (let i = 0; i < pool.length; i++) {
+      if (pool[i]!.byteLength >= bytes) {
+        const buffer = pool[i]!;
+        pool[i] = pool[pool.length - 1]!;
+        pool.pop();
+        return new Uint8Array(buffer);
+      }
+    }
+    return new Uint8Array(bytes);
+  }
+
+  /** Takes back a buffer the peer has read. */
+  recycle(buffer: ArrayBuffer): void {
+    if (this.#pool.length < POOL_BUFFERS) this.#pool.push(buffer);
   }
 
   /** Takes the buffer gathered so far (to transfer); undefined when empty. */
@@ -55,6 +80,8 @@ export class BatchWriter {
 
 /** Reads the bodies of a batch in order. */
 export class BatchReader {
+  /** The whole transferred buffer (to give back once read). */
+  readonly buffer: ArrayBuffer;
   #bytes: Uint8Array;
   #view: DataView;
   #at = 0;
@@ -62,6 +89,7 @@ export class BatchReader {
   publisher = 0;
 
   constructor(buffer: ArrayBuffer, length: number) {
+    this.buffer = buffer;
     this.#bytes = new Uint8Array(buffer, 0, length);
     this.#view = new DataView(buffer, 0, length);
   }

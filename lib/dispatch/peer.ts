@@ -41,7 +41,8 @@ export const enum InterestCode {
 /** Messages between two nodes; `p` is a publisher (connection) id on the node that sent the events. */
 export type PeerMessage =
   | { t: "ev"; seq: number; buf: ArrayBuffer; len: number; n: number }
-  | { t: "credit"; seq: number; n: number; bytes: number }
+  /** The batch was delivered; its buffer comes back for reuse. */
+  | { t: "credit"; seq: number; n: number; bytes: number; buf: ArrayBuffer }
   | { t: "hold"; p: number }
   | { t: "release"; p: number }
   | { t: "int"; seq: number; ops: InterestOp[] }
@@ -191,6 +192,7 @@ export class Peer {
         this.#deliver(message.seq, new BatchReader(message.buf, message.len), message.n);
         return;
       case "credit":
+        this.#batch.recycle(message.buf);
         this.#credits += message.n;
         this.#creditBytes += message.bytes;
         this.#doneSeq = message.seq;
@@ -256,7 +258,9 @@ export class Peer {
       }
     }
     this.received += n;
-    this.#post({ t: "credit", seq, n, bytes });
+    if (this.#closed) return;
+    const credit: PeerMessage = { t: "credit", seq, n, bytes, buf: batch.buffer };
+    this.#port.postMessage(credit, [credit.buf]);
   }
 
   /** Holds the peer's `publisher` until `room` resolves (and every earlier hold of it has). */

@@ -7,6 +7,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { QueueBudget } from "../broker/queue_budget.ts";
 import { Router } from "../broker/router.ts";
 import { ErrorCode } from "../protocol/constants.ts";
 import { encodeBye } from "../protocol/frames/bye.ts";
@@ -69,6 +70,8 @@ export class EventNode {
   /** The server-wide open-connection counter. */
   readonly connectionCount: Int32Array;
   readonly subjects: SubjectCache = new SubjectCache();
+  /** This node's share of the server's bound on queued bytes. */
+  readonly budget: QueueBudget;
 
   #parts: EventNodeParts;
   #accept: AcceptLoop | undefined;
@@ -83,6 +86,7 @@ export class EventNode {
     this.options = options;
     this.#parts = parts;
     this.connectionCount = parts.connectionCount ?? new Int32Array(new SharedArrayBuffer(4));
+    this.budget = new QueueBudget(Math.floor(options.maxQueuedBytes / options.workers));
     const backplane = parts.backplane;
     this.router = new Router({
       ...(backplane
@@ -119,6 +123,7 @@ export class EventNode {
         maxBytes: options.maxQueueBytes,
         policy: defaultPolicy(options),
       },
+      budget: this.budget,
       watchdog: new Watchdog({
         heartbeatMs: options.heartbeatMs,
         slowConsumerMs: options.slowConsumerMs,
@@ -192,7 +197,11 @@ export class EventNode {
     );
     stats.totals.delivered += this.#retired.delivered;
     stats.totals.dropped += this.#retired.dropped;
-    stats.reliability = this.counters.toJSON();
+    stats.reliability = {
+      ...this.counters.toJSON(),
+      queuedBytes: this.budget.used,
+      queuedBytesDrops: this.budget.dropped,
+    };
     return Promise.resolve(stats);
   };
 

@@ -16,6 +16,8 @@ export interface NodeOptions {
   maxQueueSize: number;
   /** Most bytes queued per subscriber. */
   maxQueueBytes: number;
+  /** Most bytes queued over all subscribers of the server (each node takes its share). */
+  maxQueuedBytes: number;
   /** The default policy: true = "block", false = "drop-new". */
   blockQueue: boolean;
   /** Dispatch nodes in this server (for statistics). */

@@ -24,6 +24,12 @@ export interface EventServerOptions extends ReliabilityOptions {
   maxQueueSize?: number;
   /** Most bytes waiting for one subscriber. Default 16 MiB (at least twice `maxFrameBytes`). */
   maxQueueBytes?: number;
+  /**
+   * Most bytes waiting in all subscribers' queues together, shared evenly by
+   * the dispatch nodes. Past it, block-mode publishers wait and drop-mode
+   * queues drop, except in queues holding under 64 KiB. Default 256 MiB.
+   */
+  maxQueuedBytes?: number;
   /** Bytes of replies waiting for a client that does not read before its requests are not read. Default 1 MiB. */
   maxReplyBytes?: number;
   /** Full queue: true holds publishers, false drops events for that subscriber. Default true. */
@@ -64,6 +70,9 @@ export interface ResolvedOptions extends NodeOptions {
  */
 export const DEFAULT_WORKERS: number = Math.max(1, navigator.hardwareConcurrency ?? 1);
 
+/** Default `maxQueuedBytes`: sixteen queues at their default byte bound. */
+export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024;
+
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`Invalid ${name} ${value}: must be a whole number of at least 1`);
@@ -103,6 +112,15 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
       `Invalid maxQueueBytes ${maxQueueBytes}: must be at least ${minQueueBytes} (twice maxFrameBytes and 512 KiB)`,
     );
   }
+  const maxQueuedBytes = positiveInt(
+    "maxQueuedBytes",
+    options.maxQueuedBytes ?? Math.max(DEFAULT_MAX_QUEUED_BYTES, maxQueueBytes),
+  );
+  if (maxQueuedBytes < minQueueBytes) {
+    throw new RangeError(
+      `Invalid maxQueuedBytes ${maxQueuedBytes}: must be at least ${minQueueBytes} (twice maxFrameBytes and 512 KiB)`,
+    );
+  }
   const queueSize = positiveInt("queueSize", options.queueSize ?? 1000);
   return {
     hostname: options.hostname ?? "127.0.0.1",
@@ -112,6 +130,7 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
     queueSize,
     maxQueueSize: positiveInt("maxQueueSize", options.maxQueueSize ?? Math.max(100_000, queueSize)),
     maxQueueBytes,
+    maxQueuedBytes,
     maxReplyBytes: positiveInt("maxReplyBytes", options.maxReplyBytes ?? 1024 * 1024),
     blockQueue: options.blockQueue ?? true,
     workers: positiveInt("workers", options.workers ?? DEFAULT_WORKERS),

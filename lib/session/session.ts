@@ -7,6 +7,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import type { QueueBudget } from "../broker/queue_budget.ts";
 import { type QueueLimits, SubscriberQueue } from "../broker/subscriber_queue.ts";
 import { FrameError, RequestError } from "../errors.ts";
 import { makeNonce, serverProof, verifyClientProof } from "../protocol/auth.ts";
@@ -52,6 +53,8 @@ export interface SessionContext {
   readonly serverName: string;
   /** Queue sizes and policy until the handler chooses its own. */
   readonly queue: QueueLimits;
+  /** The server's total of queued bytes, if it bounds it. */
+  readonly budget?: QueueBudget;
   readonly watchdog: Watchdog;
   readonly throttle: AuthThrottle;
   readonly counters: ReliabilityCounters;
@@ -109,6 +112,7 @@ export class Session {
       (bytes) => writeAll(transport, bytes),
       ctx.queue,
       () => this.close(),
+      ctx.budget,
     );
   }
 
