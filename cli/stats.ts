@@ -72,7 +72,9 @@ export function formatStats(s: ServerStats): string {
       ],
     ]),
     "",
-    `Subscribers (${s.subscribers.length}):`,
+    `Subscribers (${s.subscribers.length}${
+      s.subscribersOmitted ? ` listed, ${s.subscribersOmitted} more not listed` : ""
+    }):`,
   ];
   if (s.subscribers.length > 0) {
     lines.push(table([
@@ -85,7 +87,13 @@ export function formatStats(s: ServerStats): string {
         x.queueDepth,
         x.delivered,
         x.dropped,
-        [...x.subjects, ...x.patterns.map((p) => `/${p}/`)].join(" "),
+        [
+          ...x.subjects,
+          ...x.patterns.map((p) => `/${p}/`),
+          ...((x.subjectsOmitted ?? 0) + (x.patternsOmitted ?? 0) > 0
+            ? [`(+${(x.subjectsOmitted ?? 0) + (x.patternsOmitted ?? 0)} more)`]
+            : []),
+        ].join(" "),
       ]),
     ]));
   }

@@ -1,6 +1,11 @@
 /** Sums the statistics of every dispatch node into one report. */
 
-import type { ServerStats, SubjectStats } from "../node/stats.ts";
+import {
+  fullestFirst,
+  MAX_LISTED_SUBSCRIBERS,
+  type ServerStats,
+  type SubjectStats,
+} from "../node/stats.ts";
 
 /** Most subjects listed, busiest first (as one node lists). */
 const MAX_LISTED_SUBJECTS = 200;
@@ -32,6 +37,9 @@ export function mergeStats(all: ServerStats[]): ServerStats {
       totals[key] += other.totals[key];
     }
     for (const s of other.subscribers) merged.subscribers.push({ ...s, worker: i });
+    if (other.subscribersOmitted) {
+      merged.subscribersOmitted = (merged.subscribersOmitted ?? 0) + other.subscribersOmitted;
+    }
     if (merged.reliability && other.reliability) {
       for (const [key, value] of Object.entries(other.reliability)) {
         merged.reliability[key] = (merged.reliability[key] ?? 0) + value;
@@ -45,6 +53,12 @@ export function mergeStats(all: ServerStats[]): ServerStats {
         known.rate += s.rate;
       } else subjects.set(key, { ...s });
     }
+  }
+  merged.subscribers.sort(fullestFirst);
+  const cut = Math.max(0, merged.subscribers.length - MAX_LISTED_SUBSCRIBERS);
+  if (cut > 0) {
+    merged.subscribers.length -= cut;
+    merged.subscribersOmitted = (merged.subscribersOmitted ?? 0) + cut;
   }
   merged.subjects = [...subjects.values()]
     .sort((a, b) => b.rate - a.rate || b.published - a.published)

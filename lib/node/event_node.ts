@@ -27,7 +27,7 @@ import { VERSION } from "../version.ts";
 import type { Backplane } from "./backplane.ts";
 import { EventConnection } from "./event_connection.ts";
 import { defaultPolicy, type NodeOptions } from "./options.ts";
-import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
+import { collectStats, RateSampler, type ServerStats, statsJson } from "./stats.ts";
 
 const log = getLogger(["es", "server"]);
 
@@ -109,8 +109,9 @@ export class EventNode {
       subjects: this.subjects,
       interestInForce: () => backplane?.interestInForce() ?? Promise.resolve(),
       settled: (publisher: number) => backplane?.settled(publisher),
+      // The reply must fit in one frame (with its type and request id).
       statsReply: async () =>
-        new TextEncoder().encode(JSON.stringify(await (parts.gatherStats ?? this.stats)())),
+        statsJson(await (parts.gatherStats ?? this.stats)(), options.maxFrameBytes - 64),
     };
     this.#context = {
       ident: options.ident,
