@@ -15,6 +15,8 @@ export const LIMIT_HELP = [
   "      --max-queued-bytes N most bytes queued for all subscribers together (default 256MiB)",
   "      --max-reply-bytes N  replies waiting for a client before its requests are not read",
   "                           (default 1MiB); byte sizes take K, M, G suffixes (binary)",
+  "      --http-header-timeout-ms MS  an HTTP request's head must arrive within this,",
+  "                           and an idle HTTP connection is closed after it (default 10000)",
   "      --slow-consumer-ms MS  block mode: drop a subscriber whose queue stays full",
   "                           this long (default 30000; 0 = never, as the original)",
   "      --tls-cert PATH      PEM certificate chain: serve es+tls:// (with --tls-key)",
@@ -29,6 +31,7 @@ export const LIMIT_OPTIONS = {
   "max-queue-bytes": { type: "string" },
   "max-queued-bytes": { type: "string" },
   "max-reply-bytes": { type: "string" },
+  "http-header-timeout-ms": { type: "string" },
   "slow-consumer-ms": { type: "string" },
   "max-subject-bytes": { type: "string" },
   "max-pattern-bytes": { type: "string" },
@@ -58,6 +61,8 @@ export function limitOptions(v: LimitValues): EventServerOptions {
   if (maxQueuedBytes !== undefined) options.maxQueuedBytes = maxQueuedBytes;
   const maxReplyBytes = bytesFlag("--max-reply-bytes", v["max-reply-bytes"]);
   if (maxReplyBytes !== undefined) options.maxReplyBytes = maxReplyBytes;
+  const headerMs = intFlag("--http-header-timeout-ms", v["http-header-timeout-ms"], 100);
+  if (headerMs !== undefined) options.httpHeaderTimeoutMs = headerMs;
   const slowConsumerMs = intFlag("--slow-consumer-ms", v["slow-consumer-ms"], 0);
   if (slowConsumerMs !== undefined) options.slowConsumerMs = slowConsumerMs;
   const maxSubjectBytes = intFlag("--max-subject-bytes", v["max-subject-bytes"], 1, 65535);

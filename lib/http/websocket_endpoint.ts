@@ -4,8 +4,8 @@
  */
 
 import { formatHost } from "../transport/tcp.ts";
-import { WebSocketTransport } from "../transport/websocket.ts";
 import type { HttpHost } from "./host.ts";
+import { upgradeWebSocket } from "./ws_upgrade.ts";
 
 /** The address of the peer, as the statistics show it (`ws HOST:PORT`). */
 function describePeer(info: Deno.ServeHandlerInfo): string {
@@ -25,12 +25,8 @@ export function serveWebSocket(
       headers: { "content-type": "text/plain; charset=utf-8", upgrade: "websocket" },
     });
   }
-  // The peer's address is no longer readable once the request is upgraded.
-  const remote = describePeer(info);
-  const { socket, response } = Deno.upgradeWebSocket(request);
-  // WebSocket cannot pause its sender: a peer that sends without waiting is cut off, not buffered.
-  host.serve(
-    new WebSocketTransport(socket, { remote, maxUnreadBytes: 4 * host.maxFrameBytes }),
-  );
+  // Reads come straight off the socket: a peer the server does not read is held by TCP.
+  const { transport, response } = upgradeWebSocket(request, describePeer(info));
+  host.serve(transport);
   return response;
 }

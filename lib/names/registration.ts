@@ -34,6 +34,8 @@ export interface NamingOptions {
 export interface Naming {
   /** The name server the event server is registered with. */
   readonly nsURI: string;
+  /** True while the embedded name server cannot accept connections (for `/healthz`). */
+  readonly acceptFailing: boolean;
   /** Unregisters, and stops the embedded name server. */
   close(): Promise<void>;
 }
@@ -92,6 +94,9 @@ export async function startNaming(
   }
   return {
     nsURI,
+    get acceptFailing() {
+      return embedded?.acceptFailing ?? false;
+    },
     async close() {
       await registration.close();
       await embedded?.close();

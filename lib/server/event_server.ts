@@ -100,6 +100,19 @@ async function closeParts(parts: Parts): Promise<void> {
   }
 }
 
+/** Why the server cannot serve (for `/healthz`): a listener that cannot accept. */
+function unhealthy(parts: Parts): string | undefined {
+  const failing = [
+    parts.node.acceptFailing ? "the event server" : "",
+    parts.naming?.acceptFailing ? "the name server" : "",
+    parts.http?.acceptFailing ? "the HTTP side" : "",
+  ].filter((what) => what !== "");
+  if (failing.length === 0) return undefined;
+  const last = failing.pop()!;
+  const who = failing.length > 0 ? `${failing.join(", ")} and ${last}` : last;
+  return `${who} cannot accept connections (file descriptors exhausted?)`;
+}
+
 /** Whether this process may load the dispatch worker module (read permission). */
 function mayStartWorkers(): boolean {
   const path = new URL("../dispatch/worker_main.ts", import.meta.url);
@@ -157,12 +170,12 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
         {
           serve: (transport) => node.serve(transport),
           stats: () => workers?.gatherStats() ?? node.stats(),
-          unhealthy: () =>
-            node.acceptFailing ? "the event server cannot accept connections" : undefined,
+          unhealthy: () => unhealthy(parts),
           maxFrameBytes: resolved.maxFrameBytes,
         },
         resolved.hostname,
         resolved.httpPort,
+        resolved.httpHeaderTimeoutMs,
       );
     }
     // Registered last, so a client that finds the name finds a server fully up.

@@ -16,6 +16,8 @@ export interface EventServerOptions extends ReliabilityOptions {
   port?: number;
   /** HTTP port; 0 takes any free port; `false` turns HTTP off. Default 7767. */
   httpPort?: number | false;
+  /** Time an HTTP request's head gets to arrive; then the socket is closed. Default 10000. */
+  httpHeaderTimeoutMs?: number;
   /** Shared passphrase clients must prove they know. */
   ident?: string;
   /** Most events waiting for one subscriber, unless it asks for another size. Default 1000. */
@@ -59,6 +61,7 @@ export interface EventServerOptions extends ReliabilityOptions {
 /** Options with every default filled in. */
 export interface ResolvedOptions extends NodeOptions {
   httpPort: number | false;
+  httpHeaderTimeoutMs: number;
   nameServer: string;
   nsPort: number;
   replace: boolean;
@@ -126,6 +129,7 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
     hostname: options.hostname ?? "127.0.0.1",
     port: port("port", options.port ?? 7766),
     httpPort: httpPort === false ? false : port("httpPort", httpPort),
+    httpHeaderTimeoutMs: positiveInt("httpHeaderTimeoutMs", options.httpHeaderTimeoutMs ?? 10_000),
     ident: options.ident,
     queueSize,
     maxQueueSize: positiveInt("maxQueueSize", options.maxQueueSize ?? Math.max(100_000, queueSize)),
