@@ -10,6 +10,6 @@ export interface HttpHost {
   stats(): Promise<unknown>;
   /** Why the server cannot serve right now, or undefined when it can (for `/healthz`). */
   unhealthy(): string | undefined;
-  /** Largest frame the server accepts: a `/ws` peer may have a few of these unread, no more. */
+  /** Largest frame the server accepts. */
   readonly maxFrameBytes: number;
 }
