@@ -153,7 +153,7 @@ export function startHostiles(
       while (running()) {
         await writeAll(conn, chunk);
         count("refused frames", 10_000);
-        await sleep(50);
+        await sleep(200);
       }
       close(conn);
       await ended;

@@ -8,7 +8,10 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { spawnServe, waitUntil } from "./_helpers.ts";
 import { type Client, connect, ConnectionClosedError } from "../lib/client/mod.ts";
-import { ErrorCode } from "../lib/protocol/constants.ts";
+import { ErrorCode, FrameType } from "../lib/protocol/constants.ts";
+import { decodeBye } from "../lib/protocol/frames/bye.ts";
+import { encodeCredit } from "../lib/protocol/frames/control.ts";
+import { RawSubscriber } from "./_raw_subscriber.ts";
 import { fetchStats } from "../cli/stats.ts";
 import { resolveOptions } from "../lib/server/options.ts";
 
@@ -77,4 +80,31 @@ Deno.test("two clients that publish to each other before they read are cut, and 
 Deno.test("slowConsumerMs defaults to 30 s (0 keeps the original's wait for ever)", () => {
   assertEquals(resolveOptions({}).slowConsumerMs, 30_000);
   assertEquals(resolveOptions({ slowConsumerMs: 0 }).slowConsumerMs, 0);
+});
+
+Deno.test("a subscriber that takes one event at a time from a full queue counts as full (slow consumer)", async () => {
+  await using server = await spawnServe([
+    "-N",
+    "--no-http",
+    "--workers",
+    "1",
+    "--queue-size",
+    "10",
+    "--slow-consumer-ms",
+    "500",
+  ]);
+  await using slow = await RawSubscriber.subscribe(server.uri, ["drip"], { windowEvents: 1 });
+  await using publisher = await connect({ esURI: server.uri, reconnect: false });
+  const publishing = publishAll(publisher, "drip", 200);
+  // One event every 100 ms: the queue never drains below half.
+  let byeCode = 0;
+  for (let i = 0; i < 50 && byeCode === 0; i++) {
+    await slow.send(encodeCredit(1, 0)).catch(() => {}); // (the server may be gone)
+    const frame = await slow.nextFrame(2000).catch(() => undefined);
+    if (frame === undefined) break;
+    if (frame.type === FrameType.BYE) byeCode = decodeBye(frame.body).code;
+    else if (frame.type === FrameType.EVENT) await new Promise((r) => setTimeout(r, 100));
+  }
+  assertEquals(byeCode, ErrorCode.SLOW_CONSUMER);
+  assertEquals(await within(publishing, 10_000, "the publisher"), undefined);
 });

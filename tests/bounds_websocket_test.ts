@@ -52,7 +52,7 @@ Deno.test("a /ws publisher that sends without waiting is held by TCP: the server
     const unsent = socket.bufferedAmount;
     assert(unsent > 40 * MiB, `only ${unsent} of 64 MiB left unsent: the server read them`);
     // Before: the server buffered whatever was sent (+1.5 GiB for 1.5 GiB sent). Now it
-    // holds the queue, and across nodes what the link's window let through (8 MiB).
+    // holds the queue, and across nodes what the link's window let through (2 MiB).
     assert(second - first < 4 * KiB, `server RSS grew by ${second - first} KiB for 32 MiB more`);
     assert(second - before < 48 * KiB, `server RSS grew by ${second - before} KiB`);
     assertEquals(socket.readyState, WebSocket.OPEN, "held, not cut off");

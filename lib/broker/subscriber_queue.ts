@@ -37,7 +37,11 @@ export class SubscriberQueue implements Target {
   delivered = 0;
   /** Events dropped because the queue was full (drop policies). */
   dropped = 0;
-  /** Moment (ms) the queue last became full in block mode, or 0 while it has room. */
+  /**
+   * Moment (ms) the queue became full in block mode, or 0: it is reset only
+   * once the queue drains to half, so a subscriber that takes one event at a
+   * time from a full queue counts as full (the slow-consumer timeout).
+   */
   fullSince = 0;
 
   #limits: QueueLimits;
@@ -299,9 +303,10 @@ export class SubscriberQueue implements Target {
       this.#ends = ends.slice(this.#endsHead);
       this.#endsHead = 0;
     }
-    if (!this.#full(0)) {
+    if (!this.#full(0)) this.#room.release();
+    // A queue that drains a little and fills again is still full: only below half is it not.
+    if (this.depth <= this.#limits.capacity / 2 && this.bytes <= this.#limits.maxBytes / 2) {
       this.fullSince = 0;
-      this.#room.release();
     }
     return batch;
   }

@@ -22,10 +22,14 @@ import { eventBodySubject } from "../protocol/frames/event.ts";
 import { SubjectCache } from "../protocol/subject_cache.ts";
 import { BatchReader, BatchWriter } from "./batch.ts";
 
-/** Events a node may send a peer before the peer has processed them. */
-export const CREDIT_WINDOW = 8192;
-/** Bytes of event bodies a node may send a peer before the peer has processed them. */
-export const CREDIT_WINDOW_BYTES = 8 * 1024 * 1024;
+/**
+ * Events and bytes of event bodies a node may send a peer before the peer has
+ * processed them. The peer processes at once, so this only covers the time
+ * until its thread runs; it is also what a full queue on the peer may take
+ * past its bound before the hold of its publisher arrives.
+ */
+export const CREDIT_WINDOW = 2048;
+export const CREDIT_WINDOW_BYTES = 2 * 1024 * 1024;
 
 /** One change of a node's interest: [op, subject key or pattern]. */
 export type InterestOp = [op: InterestCode, item: string];
