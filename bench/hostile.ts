@@ -120,7 +120,13 @@ export function startHostiles(
       });
       await writeAll(conn, sub("SUBMATCH", 1, 1, ["^soak\\.", "^hostile\\.\\d"]));
       count("frozen connections");
-      while (running()) await sleep(200);
+      // It answers no PING either: the heartbeat drops it after two intervals, and it is back.
+      await Promise.race([
+        ended,
+        (async () => {
+          while (running()) await sleep(200);
+        })(),
+      ]);
       close(conn);
       await ended;
     }),
