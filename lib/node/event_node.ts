@@ -124,7 +124,7 @@ export class EventNode {
         slowConsumerMs: options.slowConsumerMs,
         counters: this.counters,
       }),
-      throttle: new AuthThrottle(),
+      throttle: new AuthThrottle(options.authRecords),
       counters: this.counters,
       logLimiter: new LogLimiter(),
       handler: (session, connect) => new EventConnection(session, connect, host),

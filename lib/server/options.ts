@@ -7,9 +7,10 @@ import {
 } from "../protocol/constants.ts";
 import type { NodeOptions } from "../node/options.ts";
 import { type ReliabilityOptions, resolveReliability } from "./reliability_options.ts";
+import { type ResolvedTrust, resolveTrust, type TrustOptions } from "./trust_options.ts";
 
 /** Options of `startEventServer()`. */
-export interface EventServerOptions extends ReliabilityOptions {
+export interface EventServerOptions extends ReliabilityOptions, TrustOptions {
   /** Interface to listen on. Default `"127.0.0.1"`. */
   hostname?: string;
   /** TCP port; 0 takes any free port. Default 7766. */
@@ -51,7 +52,7 @@ export interface EventServerOptions extends ReliabilityOptions {
 }
 
 /** Options with every default filled in. */
-export interface ResolvedOptions extends NodeOptions {
+export interface ResolvedOptions extends NodeOptions, ResolvedTrust {
   httpPort: number | false;
   nameServer: string;
   nsPort: number;
@@ -129,5 +130,6 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
     ),
     heartbeatMs: Math.min(positiveInt("heartbeatMs", options.heartbeatMs ?? 30_000), 2 ** 29),
     ...resolveReliability(options),
+    ...resolveTrust(options),
   };
 }
