@@ -31,8 +31,9 @@ export class NameConnection implements SessionHandler {
 
   /**
    * Bodies: REGISTER = JSON `{name, uri, replace}`; RESOLVE, UNREGISTER = the
-   * name in UTF-8; LIST = the prefix in UTF-8. Replies: RESOLVE = the URI,
-   * LIST = a JSON object name → URI, others empty.
+   * name in UTF-8; LIST = the prefix in UTF-8, then optionally a NUL and the
+   * name to list after. Replies: RESOLVE = the URI, LIST = JSON
+   * `{names: {name: uri}, next: name | null}` (one page), others empty.
    */
   handle(frame: RawFrame): undefined {
     const type = frame.type;
@@ -82,15 +83,18 @@ export class NameConnection implements SessionHandler {
       case FrameType.NS_RESOLVE:
         return encoder.encode(this.#registry.resolve(text));
       case FrameType.NS_UNREGISTER:
-        if (this.#registry.unregister(text)) {
+        if (this.#registry.unregister(session.id, text)) {
           log.info("Unregistered {name} at the request of {remote}", {
             name: text,
             remote: session.remote,
           });
         }
         return undefined;
-      default:
-        return encoder.encode(JSON.stringify(this.#registry.list(text)));
+      default: {
+        // A NUL cannot be in a name (names are printable): it separates the prefix from the cursor.
+        const [prefix = "", after = ""] = text.split("\0", 2);
+        return encoder.encode(JSON.stringify(this.#registry.list(prefix, after)));
+      }
     }
   }
 
