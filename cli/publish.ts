@@ -4,6 +4,7 @@
 import { TextLineStream } from "./text_lines.ts";
 import { Publisher } from "../lib/client/publisher.ts";
 import { CLIENT_OPTIONS, parse, printHelp, UsageError } from "./usage.ts";
+import { IDENT_HELP } from "./trust_flags.ts";
 import { clientOptions, parseMessage } from "./client_flags.ts";
 
 const HELP = `
@@ -15,7 +16,7 @@ else as a string. Without MESSAGE, each line of standard input is one event.
 Options:
       --es URI             event server (es://HOST:PORT); else found by name
       --ns URI             name server (ns://HOST:PORT, env ES_NS)
-  -i, --ident PASSPHRASE   passphrase (env ES_IDENT)
+${IDENT_HELP}
       --ca-cert PATH       PEM CA certificate to trust for es+tls:// (env ES_CA_CERT)
   -h, --help               show this help
 `;

@@ -8,6 +8,14 @@ import { setupLogging } from "./logging.ts";
 import { intFlag, parse, portFlag, printHelp, uriFlag, UsageError } from "./usage.ts";
 import { readEnv } from "../lib/client/options.ts";
 import { LIMIT_HELP, LIMIT_OPTIONS, limitOptions } from "./limit_flags.ts";
+import {
+  IDENT_FILE_OPTION,
+  IDENT_HELP,
+  identFlag,
+  SERVE_TRUST_HELP,
+  SERVE_TRUST_OPTIONS,
+  serveTrustOptions,
+} from "./trust_flags.ts";
 
 const HELP = `
 Usage: es [serve] [options]
@@ -21,7 +29,7 @@ Options:
       --ns URI             register with this name server instead of embedding one (env ES_NS)
       --ns-port PORT       port of the embedded name server (default 9090)
       --replace            take over the event server's name from a live server
-  -i, --ident PASSPHRASE   passphrase clients must know (env ES_IDENT)
+${IDENT_HELP}
       --queue-size N       events queued per subscriber (default 1000, env ES_QUEUESIZE)
       --block-queue        full queue holds publishers, nothing lost (default; env ES_BLOCKQUEUE=1)
       --no-block-queue     full queue drops new events for that subscriber (env ES_BLOCKQUEUE=0)
@@ -30,7 +38,7 @@ Options:
       --no-http            no HTTP side
       --heartbeat-ms MS    heartbeat interval (default 30000)
       --max-frame-bytes N  largest frame accepted (default 1048576)
-${LIMIT_HELP}      --log-level LEVEL    trace, debug, info, warning, error (default info)
+${LIMIT_HELP}${SERVE_TRUST_HELP}      --log-level LEVEL    trace, debug, info, warning, error (default info)
       --log-format FORMAT  text or json (default text)
   -h, --help               show this help
 `;
@@ -43,6 +51,7 @@ const OPTIONS = {
   "ns-port": { type: "string" },
   replace: { type: "boolean" },
   ident: { type: "string", short: "i" },
+  ...IDENT_FILE_OPTION,
   "queue-size": { type: "string" },
   "block-queue": { type: "boolean" },
   "no-block-queue": { type: "boolean" },
@@ -52,6 +61,7 @@ const OPTIONS = {
   "heartbeat-ms": { type: "string" },
   "max-frame-bytes": { type: "string" },
   ...LIMIT_OPTIONS,
+  ...SERVE_TRUST_OPTIONS,
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -86,7 +96,7 @@ export function serveOptions(args: string[]): EventServerOptions | undefined {
   const nsPort = portFlag("--ns-port", v["ns-port"]);
   if (nsPort !== undefined) options.nsPort = nsPort;
   if (v.replace) options.replace = true;
-  const ident = v.ident ?? readEnv("ES_IDENT");
+  const ident = identFlag(v) ?? readEnv("ES_IDENT");
   if (ident === "") {
     throw new UsageError(
       "Invalid value for --ident: the passphrase is empty (give one, or none for no passphrase)",
@@ -110,7 +120,7 @@ export function serveOptions(args: string[]): EventServerOptions | undefined {
   if (heartbeatMs !== undefined) options.heartbeatMs = heartbeatMs;
   const maxFrameBytes = intFlag("--max-frame-bytes", v["max-frame-bytes"], 1024, 64 * 1024 * 1024);
   if (maxFrameBytes !== undefined) options.maxFrameBytes = maxFrameBytes;
-  Object.assign(options, limitOptions(v));
+  Object.assign(options, limitOptions(v), serveTrustOptions(v));
   return options;
 }
 

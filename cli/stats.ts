@@ -6,6 +6,7 @@ import type { ClientOptions } from "../lib/client/options.ts";
 import { FrameType } from "../lib/protocol/constants.ts";
 import type { ServerStats } from "../lib/node/stats.ts";
 import { CLIENT_OPTIONS, parse, printHelp } from "./usage.ts";
+import { IDENT_HELP } from "./trust_flags.ts";
 import { clientOptions } from "./client_flags.ts";
 
 const HELP = `
@@ -17,7 +18,7 @@ Options:
       --json               print the raw JSON
       --es URI             event server (es://HOST:PORT); else found by name
       --ns URI             name server (ns://HOST:PORT, env ES_NS)
-  -i, --ident PASSPHRASE   passphrase (env ES_IDENT)
+${IDENT_HELP}
       --ca-cert PATH       PEM CA certificate to trust for es+tls:// (env ES_CA_CERT)
   -h, --help               show this help
 `;

@@ -5,6 +5,7 @@ import { Subscriber } from "../lib/client/subscriber.ts";
 import type { Event } from "../lib/client/event.ts";
 import type { ClientOptions } from "../lib/client/options.ts";
 import { CLIENT_OPTIONS, intFlag, parse, printHelp, UsageError } from "./usage.ts";
+import { IDENT_HELP } from "./trust_flags.ts";
 import { clientOptions, toJson } from "./client_flags.ts";
 
 const HELP = `
@@ -20,7 +21,7 @@ Options:
       --count N            exit after N events
       --es URI             event server (es://HOST:PORT); else found by name
       --ns URI             name server (ns://HOST:PORT, env ES_NS)
-  -i, --ident PASSPHRASE   passphrase (env ES_IDENT)
+${IDENT_HELP}
       --ca-cert PATH       PEM CA certificate to trust for es+tls:// (env ES_CA_CERT)
   -h, --help               show this help
 `;

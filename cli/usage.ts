@@ -42,6 +42,7 @@ export const CLIENT_OPTIONS = {
   es: { type: "string" },
   ns: { type: "string" },
   ident: { type: "string", short: "i" },
+  "ident-file": { type: "string" },
   "ca-cert": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;

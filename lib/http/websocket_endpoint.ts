@@ -1,11 +1,13 @@
 /**
  * `GET /ws`: upgrades the request to a WebSocket and serves the event
- * protocol over it, exactly as over TCP (handshake, passphrase, queues, order).
+ * protocol over it, exactly as over TCP (handshake, passphrase, queues, order),
+ * to programs and to pages from allowed origins.
  */
 
 import { formatHost } from "../transport/tcp.ts";
 import { WebSocketTransport } from "../transport/websocket.ts";
 import type { HttpHost } from "./host.ts";
+import { originAllowed } from "./origin.ts";
 
 /** The address of the peer, as the statistics show it (`ws HOST:PORT`). */
 function describePeer(info: Deno.ServeHandlerInfo): string {
@@ -13,7 +15,10 @@ function describePeer(info: Deno.ServeHandlerInfo): string {
   return addr.transport === "tcp" ? `ws ${formatHost(addr.hostname)}:${addr.port}` : "ws";
 }
 
-/** Answers a `/ws` request: 426 without an upgrade, else the protocol over the socket. */
+/**
+ * Answers a `/ws` request: 426 without an upgrade, 403 for a page from an
+ * origin not allowed, else the protocol over the socket.
+ */
 export function serveWebSocket(
   host: HttpHost,
   request: Request,
@@ -24,6 +29,15 @@ export function serveWebSocket(
       status: 426,
       headers: { "content-type": "text/plain; charset=utf-8", upgrade: "websocket" },
     });
+  }
+  if (!originAllowed(request, host.allowOrigins)) {
+    const origin = request.headers.get("origin");
+    return new Response(
+      `Pages from ${
+        JSON.stringify(origin)
+      } may not open /ws on this server (allow the origin with --allow-origin)\n`,
+      { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } },
+    );
   }
   // The peer's address is no longer readable once the request is upgraded.
   const remote = describePeer(info);

@@ -160,6 +160,8 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
           unhealthy: () =>
             node.acceptFailing ? "the event server cannot accept connections" : undefined,
           maxFrameBytes: resolved.maxFrameBytes,
+          allowOrigins: resolved.allowOrigins,
+          monitoring: { passphrase: resolved.ident !== undefined, token: resolved.monitorToken },
         },
         resolved.hostname,
         resolved.httpPort,

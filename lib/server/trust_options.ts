@@ -45,8 +45,7 @@ export function normalizeOrigin(value: string): string {
     url = undefined;
   }
   const bare = url !== undefined && (url.pathname === "/" || url.pathname === "") &&
-    url.search === "" && url.hash === "" && url.username === "" && url.password === "" &&
-    !value.endsWith("/");
+    url.search === "" && url.hash === "" && url.username === "" && url.password === "";
   if (url === undefined || !bare || url.origin === "null") {
     throw new RangeError(
       `Invalid origin ${
