@@ -12,6 +12,7 @@ import { spawnServe } from "./_helpers.ts";
 import { sampleResident } from "./_rss.ts";
 import { connect } from "../lib/client/mod.ts";
 import { FrameType, HANDSHAKE_MAX_FRAME_BYTES } from "../lib/protocol/constants.ts";
+import { rawConnect } from "./_raw_peer.ts";
 
 const CONNECTIONS = 1000;
 /** Growth allowed for 1,000 strangers: a few KiB each, and room for the runtime's noise. */
@@ -114,4 +115,47 @@ Deno.test({
       }
     }
   },
+});
+
+/** Opens a WebSocket to `url`; resolves once it is open. */
+function openSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => resolve(socket);
+    socket.onerror = () => reject(new Error(`Cannot open ${url}`));
+  });
+}
+
+Deno.test("es serve -i: a /ws stranger waiting for its verdict is cut off past 8 KiB, not buffered", async () => {
+  const ident = "correct horse battery staple";
+  await using server = await spawnServe(["-N", "--http-port", "0", "-i", ident]);
+  const ws = `ws://${new URL(server.httpURL!).host}/ws`;
+  // Five refusals from this host: its next handshakes wait before their verdict, unread.
+  for (let i = 0; i < 5; i++) {
+    await using guess = await connect({ esURI: server.uri, ident: "guess", reconnect: false })
+      .catch(() => undefined);
+    assert(guess === undefined);
+  }
+  const claims = sampleResident(server.child.pid);
+  const before = await claims.first;
+  const sockets: WebSocket[] = [];
+  const closes: Promise<void>[] = [];
+  try {
+    const junk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 100; i++) {
+      const socket = await openSocket(ws);
+      sockets.push(socket);
+      closes.push(new Promise((resolve) => socket.onclose = () => resolve()));
+      socket.send(rawConnect("waiting"));
+      // 4 MiB, the most a connection could leave unread before strangers got less.
+      for (let sent = 0; sent < 60; sent++) socket.send(junk);
+    }
+    await Promise.all(closes); // the server hangs up on each of them
+    const grown = (await claims.stop()) - before;
+    assert(grown < MAX_GROWTH_MIB, `100 /ws strangers grew the server by ${grown.toFixed(1)} MiB`);
+  } finally {
+    for (const socket of sockets) socket.close();
+    await Promise.all(closes);
+  }
 });

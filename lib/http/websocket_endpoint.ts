@@ -9,6 +9,9 @@ import { WebSocketTransport } from "../transport/websocket.ts";
 import type { HttpHost } from "./host.ts";
 import { originAllowed } from "./origin.ts";
 
+/** What a `/ws` peer may send before READY and the server hold: a CONNECT is at most 4 KiB. */
+const UNREAD_BYTES_BEFORE_AUTH = 8 * 1024;
+
 /** The address of the peer, as the statistics show it (`ws HOST:PORT`). */
 function describePeer(info: Deno.ServeHandlerInfo): string {
   const addr = info.remoteAddr;
@@ -42,9 +45,14 @@ export function serveWebSocket(
   // The peer's address is no longer readable once the request is upgraded.
   const remote = describePeer(info);
   const { socket, response } = Deno.upgradeWebSocket(request);
-  // WebSocket cannot pause its sender: a peer that sends without waiting is cut off, not buffered.
+  // WebSocket cannot pause its sender: a peer that sends without waiting is cut off, not
+  // buffered; before it has authenticated, past a CONNECT's worth of bytes (4 KiB, twice over).
   host.serve(
-    new WebSocketTransport(socket, { remote, maxUnreadBytes: 4 * host.maxFrameBytes }),
+    new WebSocketTransport(socket, {
+      remote,
+      maxUnreadBytes: 4 * host.maxFrameBytes,
+      maxUnreadBytesBeforeAuth: UNREAD_BYTES_BEFORE_AUTH,
+    }),
   );
   return response;
 }

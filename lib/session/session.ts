@@ -278,6 +278,7 @@ export class Session {
       return false;
     }
     this.queue.control(encodeReady(proof));
+    this.#transport.authenticated?.();
     return true;
   }
 
