@@ -84,6 +84,7 @@ export class NameServer implements AsyncDisposable {
     const scheme = options.tlsCert !== undefined ? "ns+tls" : "ns";
     this.uri = `${scheme}://${formatHost(addr.hostname)}:${addr.port}`;
     const counters = new ReliabilityCounters();
+    const namingLog = new LogLimiter();
     const heartbeatMs = options.heartbeatMs ?? 30_000;
     const context: SessionContext = {
       ident: options.ident || undefined,
@@ -96,7 +97,8 @@ export class NameServer implements AsyncDisposable {
       throttle: new AuthThrottle(),
       counters,
       logLimiter: new LogLimiter(),
-      handler: (session) => new NameConnection(session, this.registry, () => this.stats()),
+      handler: (session) =>
+        new NameConnection(session, this.registry, () => this.stats(), namingLog),
       ended: (session) => {
         this.sessions.delete(session);
         this.#ended.get(session)?.resolve();
