@@ -34,6 +34,11 @@ export interface ResolvedTrust {
 /**
  * The origin `value` stands for, as browsers send it in `Origin`.
  *
+ * @example
+ * ```ts
+ * normalizeOrigin("HTTP://App.Example:80/"); // "http://app.example"
+ * ```
+ *
  * @throws {RangeError} quoting `value` when it is not `scheme://host[:port]`.
  */
 export function normalizeOrigin(value: string): string {
