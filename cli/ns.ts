@@ -10,7 +10,7 @@ import { toJson } from "./client_flags.ts";
 import { setupLogging } from "./logging.ts";
 import { parse, portFlag, printHelp, uriFlag, UsageError } from "./usage.ts";
 
-const HELP = `
+export const HELP = `
 Usage: es ns [options]            run a standalone name server
        es ns list [PREFIX]        list registered names (all, or those starting with PREFIX)
        es ns resolve NAME         print the URI registered for NAME

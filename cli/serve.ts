@@ -9,7 +9,7 @@ import { intFlag, parse, portFlag, printHelp, uriFlag, UsageError } from "./usag
 import { readEnv } from "../lib/client/options.ts";
 import { LIMIT_HELP, LIMIT_OPTIONS, limitOptions } from "./limit_flags.ts";
 
-const HELP = `
+export const HELP = `
 Usage: es [serve] [options]
 
 Runs the event server, with an embedded name server unless told otherwise.

@@ -8,7 +8,7 @@ import type { ServerStats } from "../lib/node/stats.ts";
 import { CLIENT_OPTIONS, parse, printHelp } from "./usage.ts";
 import { clientOptions } from "./client_flags.ts";
 
-const HELP = `
+export const HELP = `
 Usage: es stats [options]
 
 Prints the event server's counters as a table.
@@ -27,7 +27,10 @@ export async function fetchStats(options: ClientOptions): Promise<ServerStats> {
   const connection = await openEventServer(options, "es-stats");
   try {
     const body = await connection.bodyRequest(FrameType.STATS);
-    return JSON.parse(new TextDecoder().decode(body));
+    const stats = JSON.parse(new TextDecoder().decode(body)) as ServerStats;
+    // The connection asking is not one of the server's clients.
+    stats.connections = Math.max(0, stats.connections - 1);
+    return stats;
   } finally {
     await connection.close();
   }

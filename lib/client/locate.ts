@@ -44,7 +44,7 @@ async function resolveEventServer(options: ClientOptions): Promise<string> {
   } catch (error) {
     if (error instanceof NamingError) {
       throw new NamingError(
-        `Cannot find the event server: no name server at ${nsURI} (is "es serve" running?)`,
+        `Cannot find the event server: no name server at ${nsURI}. Start "es serve", or pass --es / --ns (esURI / nsURI), or set ES_URL / ES_NS`,
         { cause: error },
       );
     }
@@ -55,7 +55,7 @@ async function resolveEventServer(options: ClientOptions): Promise<string> {
   } catch (error) {
     if (error instanceof NamingError) {
       throw new NamingError(
-        `Cannot find the event server: the name server at ${nsURI} knows no "${EVENTSERVER_NAME}"`,
+        `Cannot find the event server: the name server at ${nsURI} knows no "${EVENTSERVER_NAME}" (no "es serve" registered there; pass --es / esURI, or set ES_URL)`,
         { cause: error },
       );
     }

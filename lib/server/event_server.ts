@@ -100,6 +100,23 @@ async function closeParts(parts: Parts): Promise<void> {
   }
 }
 
+/**
+ * Runs `listen`, saying which port is taken and for what when it is.
+ *
+ * @throws {Deno.errors.AddrInUse} naming the port, its role and the flag that changes it.
+ */
+function inUse<T>(what: string, flag: string, port: number, listen: () => T): T {
+  try {
+    return listen();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new Deno.errors.AddrInUse(
+      `Port ${port} for the ${what} is in use (another es serve?): stop that program, or choose another port with ${flag} (0 takes any free port)`,
+      { cause: error },
+    );
+  }
+}
+
 /** Whether this process may load the dispatch worker module (read permission). */
 function mayStartWorkers(): boolean {
   const path = new URL("../dispatch/worker_main.ts", import.meta.url);
@@ -131,10 +148,12 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
   const shared = resolved.workers > 1;
   // Workers share the port with reusePort; a plain bind first makes a port
   // held by another process fail with AddrInUse, as it does without workers.
-  if (shared && resolved.port !== 0) {
-    Deno.listen({ hostname: resolved.hostname, port: resolved.port }).close();
-  }
-  const listener = listenTcp(resolved.hostname, resolved.port, resolved.tls, shared);
+  const listener = inUse("event server", "-p/--port", resolved.port, () => {
+    if (shared && resolved.port !== 0) {
+      Deno.listen({ hostname: resolved.hostname, port: resolved.port }).close();
+    }
+    return listenTcp(resolved.hostname, resolved.port, resolved.tls, shared);
+  });
   const backplane = shared ? new PeerBackplane() : undefined;
   let workers: WorkerThreads | undefined;
   const node = new EventNode(resolved, {
@@ -152,18 +171,20 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
         stats: node.stats,
       });
     }
-    if (resolved.httpPort !== false) {
-      parts.http = startHttpSide(
-        {
-          serve: (transport) => node.serve(transport),
-          stats: () => workers?.gatherStats() ?? node.stats(),
-          unhealthy: () =>
-            node.acceptFailing ? "the event server cannot accept connections" : undefined,
-          maxFrameBytes: resolved.maxFrameBytes,
-        },
-        resolved.hostname,
-        resolved.httpPort,
-      );
+    const httpPort = resolved.httpPort;
+    if (httpPort !== false) {
+      parts.http = inUse("HTTP side", "--http-port (or --no-http)", httpPort, () =>
+        startHttpSide(
+          {
+            serve: (transport) => node.serve(transport),
+            stats: () => workers?.gatherStats() ?? node.stats(),
+            unhealthy: () =>
+              node.acceptFailing ? "the event server cannot accept connections" : undefined,
+            maxFrameBytes: resolved.maxFrameBytes,
+          },
+          resolved.hostname,
+          httpPort,
+        ));
     }
     // Registered last, so a client that finds the name finds a server fully up.
     parts.naming = await startNaming(resolved, node.uri);
