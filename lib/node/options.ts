@@ -32,6 +32,8 @@ export interface NodeOptions {
   /** Block mode: a subscriber full this long is disconnected; 0 = never. */
   slowConsumerMs: number;
   tls: TlsMaterial | undefined;
+  /** NATS servers of the cluster this server belongs to; empty: no cluster. */
+  cluster: string[];
 }
 
 /** The policy a client's choice (or the server's default) comes to. */

@@ -6,7 +6,9 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { joinCluster } from "../cluster/mod.ts";
 import { PeerBackplane } from "../dispatch/backplane.ts";
+import type { Backplane } from "../node/backplane.ts";
 import { startWorkerThreads, type WorkerThreads } from "../dispatch/threads.ts";
 import { type HttpSide, startHttpSide } from "../http/http_side.ts";
 import { type Naming, startNaming } from "../names/registration.ts";
@@ -15,6 +17,7 @@ import type { ServerStats } from "../node/stats.ts";
 import type { Session } from "../session/session.ts";
 import { warnIfExposed } from "../session/exposure.ts";
 import { listenTcp } from "../transport/tcp_listen.ts";
+import { formatHost } from "../transport/tcp.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 
 const log = getLogger(["es", "server"]);
@@ -117,6 +120,12 @@ function inUse<T>(what: string, flag: string, port: number, listen: () => T): T 
   }
 }
 
+/** The `es://` URI a node on `listener` will have (for the cluster to list it by). */
+function nodeURI(listener: { addr: Deno.Addr }, options: ResolvedOptions): string {
+  const addr = listener.addr as Deno.NetAddr;
+  return `${options.tls ? "es+tls" : "es"}://${formatHost(addr.hostname)}:${addr.port}`;
+}
+
 /** Whether this process may load the dispatch worker module (read permission). */
 function mayStartWorkers(): boolean {
   const path = new URL("../dispatch/worker_main.ts", import.meta.url);
@@ -154,18 +163,23 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
     }
     return listenTcp(resolved.hostname, resolved.port, resolved.tls, shared);
   });
-  const backplane = shared ? new PeerBackplane() : undefined;
+  // In a cluster every node joins NATS, the threads of one process too; else threads join by ports.
+  const peers = shared && resolved.cluster.length === 0 ? new PeerBackplane() : undefined;
+  const backplane: Backplane | undefined = resolved.cluster.length > 0
+    ? await joinCluster(resolved.cluster, nodeURI(listener, resolved))
+    : peers;
   let workers: WorkerThreads | undefined;
   const node = new EventNode(resolved, {
     listener,
-    ...(backplane ? { backplane, gatherStats: () => workers!.gatherStats() } : {}),
+    ...(backplane ? { backplane } : {}),
+    ...(shared ? { gatherStats: () => workers!.gatherStats() } : {}),
   });
   const parts: Parts = { node };
   warnIfExposed(node.hostname, resolved.ident, `Event server ${node.uri}`);
   try {
-    if (backplane) {
+    if (shared) {
       parts.workers = workers = await startWorkerThreads(resolved, {
-        backplane,
+        backplane: peers,
         port: node.port,
         connectionCount: node.connectionCount,
         stats: node.stats,
