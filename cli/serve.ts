@@ -76,7 +76,9 @@ function clusterFlag(value: string): string[] {
   const bad = urls.find((u) => !/^(nats|tls):\/\/(\[[^\]]+\]|[^:/\s]+)(:\d{1,5})?\/?$/i.test(u));
   if (urls.length === 0 || bad !== undefined) {
     throw new UsageError(
-      `Invalid value for --cluster: ${JSON.stringify(bad ?? value)} (expected nats://HOST:PORT, comma-separated)`,
+      `Invalid value for --cluster: ${
+        JSON.stringify(bad ?? value)
+      } (expected nats://HOST:PORT, comma-separated)`,
     );
   }
   return urls;

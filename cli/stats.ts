@@ -92,6 +92,17 @@ export function formatStats(s: ServerStats): string {
       ]),
     ]));
   }
+  const c = s.cluster;
+  if (c) {
+    const peers = (c.peers as string[] | undefined) ?? [];
+    lines.push(
+      "",
+      `Cluster on ${(c.servers as string[]).join(",")}: ${
+        c.connected ? "connected" : "NOT CONNECTED (local delivery goes on)"
+      }, ${peers.length} peer(s)${peers.length ? ": " + peers.join(" ") : ""}`,
+      `  sent ${c.sent}, received ${c.received}, dropped here ${c.dropped}, not sent while down ${c.notSent}, reconnects ${c.reconnects}`,
+    );
+  }
   lines.push("", `Subjects (${s.subjects.length}):`);
   if (s.subjects.length > 0) {
     lines.push(

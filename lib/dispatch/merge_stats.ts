@@ -38,7 +38,9 @@ export function mergeStats(all: ServerStats[]): ServerStats {
         merged.reliability[key] = (merged.reliability[key] ?? 0) + value;
       }
     }
-    if (merged.cluster && other.cluster) merged.cluster = mergeCluster(merged.cluster, other.cluster);
+    if (merged.cluster && other.cluster) {
+      merged.cluster = mergeCluster(merged.cluster, other.cluster);
+    }
     for (const s of other.subjects) {
       const key = s.subject.toLowerCase();
       const known = subjects.get(key);
