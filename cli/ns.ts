@@ -12,7 +12,7 @@ import { readTlsFiles } from "../lib/transport/tcp_listen.ts";
 import { IDENT_FILE_OPTION, IDENT_HELP, identFlag, readCaCert } from "./trust_flags.ts";
 import { parse, portFlag, printHelp, uriFlag, UsageError } from "./usage.ts";
 
-const HELP = `
+export const HELP = `
 Usage: es ns [options]            run a standalone name server
        es ns list [PREFIX]        list registered names (all, or those starting with PREFIX)
        es ns resolve NAME         print the URI registered for NAME

@@ -17,7 +17,7 @@ import {
   serveTrustOptions,
 } from "./trust_flags.ts";
 
-const HELP = `
+export const HELP = `
 Usage: es [serve] [options]
 
 Runs the event server, with an embedded name server unless told otherwise.
@@ -34,6 +34,7 @@ ${IDENT_HELP}
       --block-queue        full queue holds publishers, nothing lost (default; env ES_BLOCKQUEUE=1)
       --no-block-queue     full queue drops new events for that subscriber (env ES_BLOCKQUEUE=0)
       --workers N          dispatch threads sharing the port (default: CPU count)
+      --cluster URLS       join the es servers on these NATS servers (nats://HOST:PORT,…; env ES_CLUSTER)
       --http-port PORT     HTTP side: client module, stats, dashboard (default 7767, 0 = any)
       --no-http            no HTTP side
       --heartbeat-ms MS    heartbeat interval (default 30000)
@@ -56,6 +57,7 @@ const OPTIONS = {
   "block-queue": { type: "boolean" },
   "no-block-queue": { type: "boolean" },
   workers: { type: "string" },
+  cluster: { type: "string" },
   "http-port": { type: "string" },
   "no-http": { type: "boolean" },
   "heartbeat-ms": { type: "string" },
@@ -76,6 +78,20 @@ function envBlockQueue(): boolean | undefined {
   throw new UsageError(
     `Invalid value for ES_BLOCKQUEUE: ${JSON.stringify(value)} (expected 1 or 0)`,
   );
+}
+
+/** Parses `--cluster nats://HOST:PORT[,nats://HOST:PORT…]`. */
+function clusterFlag(value: string): string[] {
+  const urls = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const bad = urls.find((u) => !/^(nats|tls):\/\/(\[[^\]]+\]|[^:/\s]+)(:\d{1,5})?\/?$/i.test(u));
+  if (urls.length === 0 || bad !== undefined) {
+    throw new UsageError(
+      `Invalid value for --cluster: ${
+        JSON.stringify(bad ?? value)
+      } (expected nats://HOST:PORT, comma-separated)`,
+    );
+  }
+  return urls;
 }
 
 /** Turns `es serve` flags (and the environment) into server options. */
@@ -110,6 +126,8 @@ export function serveOptions(args: string[]): EventServerOptions | undefined {
   if (block !== undefined) options.blockQueue = block;
   const workers = intFlag("--workers", v.workers, 1, 256);
   if (workers !== undefined) options.workers = workers;
+  const cluster = v.cluster ?? readEnv("ES_CLUSTER");
+  if (cluster !== undefined) options.cluster = clusterFlag(cluster);
   if (v["no-http"] && v["http-port"]) {
     throw new UsageError("--no-http and --http-port cannot be used together");
   }
@@ -154,6 +172,7 @@ export async function serve(args: string[]): Promise<number> {
         o.ident ? "on" : "off"
       }`,
     );
+    if (o.cluster.length > 0) console.log(`CLUSTER= ${o.cluster.join(",")}`);
     console.log("Event Server started.");
 
     await stopped.promise;

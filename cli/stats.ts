@@ -9,7 +9,7 @@ import { CLIENT_OPTIONS, parse, printHelp } from "./usage.ts";
 import { IDENT_HELP } from "./trust_flags.ts";
 import { clientOptions } from "./client_flags.ts";
 
-const HELP = `
+export const HELP = `
 Usage: es stats [options]
 
 Prints the event server's counters as a table.
@@ -28,7 +28,10 @@ export async function fetchStats(options: ClientOptions): Promise<ServerStats> {
   const connection = await openEventServer(options, "es-stats");
   try {
     const body = await connection.bodyRequest(FrameType.STATS);
-    return JSON.parse(new TextDecoder().decode(body));
+    const stats = JSON.parse(new TextDecoder().decode(body)) as ServerStats;
+    // The connection asking is not one of the server's clients.
+    stats.connections = Math.max(0, stats.connections - 1);
+    return stats;
   } finally {
     await connection.close();
   }
@@ -89,6 +92,17 @@ export function formatStats(s: ServerStats): string {
         [...x.subjects, ...x.patterns.map((p) => `/${p}/`)].join(" "),
       ]),
     ]));
+  }
+  const c = s.cluster;
+  if (c) {
+    const peers = (c.peers as string[] | undefined) ?? [];
+    lines.push(
+      "",
+      `Cluster on ${(c.servers as string[]).join(",")}: ${
+        c.connected ? "connected" : "NOT CONNECTED (local delivery goes on)"
+      }, ${peers.length} peer(s)${peers.length ? ": " + peers.join(" ") : ""}`,
+      `  sent ${c.sent}, received ${c.received}, dropped here ${c.dropped}, not sent while down ${c.notSent}, reconnects ${c.reconnects}`,
+    );
   }
   lines.push("", `Subjects (${s.subjects.length}):`);
   if (s.subjects.length > 0) {

@@ -95,7 +95,7 @@ Deno.test("--ident-file: a missing or empty file, or with -i, exits 2 with one c
 });
 
 Deno.test("every command that takes -i says in --help that it shows in ps, and offers --ident-file", async () => {
-  for (const command of [["serve"], ["ns"], ["publish"], ["subscribe"], ["stats"]]) {
+  for (const command of [["serve"], ["ns"], ["publish"], ["subscribe"], ["stats"], ["ping"]]) {
     const help = await runEs([...command, "--help"]);
     assertEquals(help.code, 0);
     assertMatch(help.stdout, /-i, --ident PASSPHRASE .*shows in ps/, command[0]);

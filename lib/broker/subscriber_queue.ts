@@ -37,6 +37,13 @@ export interface Target {
   deliver(sids: Uint8Array, body: Uint8Array): boolean;
   /** Resolves once the target has room again. */
   whenRoom(): Promise<void>;
+  /**
+   * Queues one event from a sender that cannot be held: a full queue drops
+   * it (counted, and told to the subscriber) whatever its policy.
+   *
+   * @returns false when it was dropped.
+   */
+  deliverOrDrop(sids: Uint8Array, body: Uint8Array): boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -157,6 +164,18 @@ export class SubscriberQueue implements Target {
       return false;
     }
     return true;
+  }
+
+  deliverOrDrop(sids: Uint8Array, body: Uint8Array): boolean {
+    if (this.#limits.policy !== "block" || !this.#full(eventFrameBytes(sids, body))) {
+      const before = this.dropped;
+      this.deliver(sids, body);
+      return this.dropped === before;
+    }
+    if (this.#closed) return true;
+    this.dropped++;
+    this.#missedTail++;
+    return false;
   }
 
   /** drop-old: drops queued events from the head until `size` more bytes fit; false if they cannot. */

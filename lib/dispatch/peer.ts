@@ -101,6 +101,11 @@ export class Peer implements Target {
     return --this.#credits > 0;
   }
 
+  /** Events forwarded between nodes are never forwarded again: this is not called. */
+  deliverOrDrop(sids: Uint8Array, body: Uint8Array): boolean {
+    return this.deliver(sids, body);
+  }
+
   whenRoom(): Promise<void> {
     if (this.#closed || this.#credits > 0) return Promise.resolve();
     return new Promise((resolve) => this.#roomWaiters.push(resolve));

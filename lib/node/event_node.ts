@@ -133,8 +133,11 @@ export class EventNode {
     this.#sampleTimer = setInterval(() => this.#sampler.sample(this.router), 1000);
     Deno.unrefTimer(this.#sampleTimer);
     backplane?.start({
-      deliverForwarded: (subject: CachedSubject, body: Uint8Array, blocked: Target[]) =>
-        this.router.deliverForwarded(subject, body, blocked),
+      deliverForwarded: (
+        subject: CachedSubject,
+        body: Uint8Array,
+        blocked: Target[] | undefined,
+      ) => this.router.deliverForwarded(subject, body, blocked),
       interest: () => this.router.index.interest(),
     });
     if (parts.listener) {
@@ -193,6 +196,8 @@ export class EventNode {
     stats.totals.delivered += this.#retired.delivered;
     stats.totals.dropped += this.#retired.dropped;
     stats.reliability = this.counters.toJSON();
+    const cluster = this.#parts.backplane?.stats?.();
+    if (cluster) stats.cluster = cluster;
     return Promise.resolve(stats);
   };
 

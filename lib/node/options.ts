@@ -32,6 +32,8 @@ export interface NodeOptions {
   /** Block mode: a subscriber full this long is disconnected; 0 = never. */
   slowConsumerMs: number;
   tls: TlsMaterial | undefined;
+  /** NATS servers of the cluster this server belongs to; empty: no cluster. */
+  cluster: string[];
   /**
    * Refused handshakes per host (`AuthThrottle.memory()`), shared by every
    * node of a server so that a guesser is slowed on all of them alike;

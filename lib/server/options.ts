@@ -49,6 +49,11 @@ export interface EventServerOptions extends ReliabilityOptions, TrustOptions {
   maxPatternBytes?: number;
   /** Interval of heartbeats; a peer silent for two intervals is dropped. Default 30000. */
   heartbeatMs?: number;
+  /**
+   * NATS servers (`nats://HOST:PORT`) through which this server joins the
+   * others connected to the same NATS into one event server (docs/CLUSTER.md).
+   */
+  cluster?: string[];
 }
 
 /** Options with every default filled in. */
@@ -70,6 +75,20 @@ function positiveInt(name: string, value: number): number {
     throw new RangeError(`Invalid ${name} ${value}: must be a whole number of at least 1`);
   }
   return value;
+}
+
+/**
+ * Checks one NATS server URL of the cluster.
+ *
+ * @throws {RangeError} for anything but `nats://HOST:PORT` (or `tls://`).
+ */
+function natsURL(url: string): string {
+  if (!/^(nats|tls):\/\/(\[[^\]]+\]|[^:/\s]+)(:\d{1,5})?\/?$/i.test(url)) {
+    throw new RangeError(
+      `Invalid cluster server ${JSON.stringify(url)}: expected nats://HOST:PORT`,
+    );
+  }
+  return url;
 }
 
 function port(name: string, value: number): number {
@@ -129,6 +148,7 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
       options.maxPatternBytes ?? DEFAULT_MAX_PATTERN_BYTES,
     ),
     heartbeatMs: Math.min(positiveInt("heartbeatMs", options.heartbeatMs ?? 30_000), 2 ** 29),
+    cluster: (options.cluster ?? []).map(natsURL),
     ...resolveReliability(options),
     ...resolveTrust(options),
   };
