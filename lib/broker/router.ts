@@ -112,15 +112,25 @@ export class Router {
 
   /**
    * Delivers an event body that another node routed here to the local
-   * subscribers of its subject.
+   * subscribers of its subject. Without `blocked`, full queues drop it.
+   *
+   * @returns How many subscribers it was dropped for.
    */
-  deliverForwarded(subject: CachedSubject, body: Uint8Array, blocked: Blocker[]): void {
+  deliverForwarded(
+    subject: CachedSubject,
+    body: Uint8Array,
+    blocked: Blocker[] | undefined,
+  ): number {
     const targets = this.index.targets(subject.subject, subject.key);
     this.totals.routed += targets.length;
+    let dropped = 0;
     for (let i = 0; i < targets.length; i++) {
       const { member, sids } = targets[i]!;
-      if (!member.deliver(sids, body)) blocked.push(member);
+      if (blocked === undefined) {
+        if (!member.deliverOrDrop(sids, body)) dropped++;
+      } else if (!member.deliver(sids, body)) blocked.push(member);
     }
+    return dropped;
   }
 
   #count(subject: CachedSubject): void {

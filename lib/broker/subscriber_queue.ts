@@ -156,6 +156,18 @@ export class SubscriberQueue implements Target {
     return true;
   }
 
+  deliverOrDrop(sids: Uint8Array, body: Uint8Array): boolean {
+    if (this.#limits.policy !== "block" || !this.#full(eventFrameBytes(sids, body))) {
+      const before = this.dropped;
+      this.deliver(sids, body);
+      return this.dropped === before;
+    }
+    if (this.#closed) return true;
+    this.dropped++;
+    this.#missedTail++;
+    return false;
+  }
+
   /** drop-old: drops queued events from the head until `size` more bytes fit; false if they cannot. */
   #dropOldest(size: number): boolean {
     if (size > this.#limits.maxBytes) return false;

@@ -30,4 +30,11 @@ export interface Target extends Blocker {
    * wait for `whenRoom()` before it offers more.
    */
   deliver(sids: Uint8Array, body: Uint8Array): boolean;
+  /**
+   * Queues one event from a sender that cannot be held: a full queue drops
+   * it (counted, and told to the subscriber) whatever its policy.
+   *
+   * @returns false when it was dropped.
+   */
+  deliverOrDrop(sids: Uint8Array, body: Uint8Array): boolean;
 }

@@ -24,6 +24,7 @@ export function mergeStats(all: ServerStats[]): ServerStats {
     totals,
     subscribers: first.subscribers.map((s) => ({ ...s, worker: 0 })),
     ...(first.reliability ? { reliability: { ...first.reliability } } : {}),
+    ...(first.cluster ? { cluster: { ...first.cluster } } : {}),
     workerConnections: all.map((s) => s.connections),
   };
   for (const s of first.subjects) subjects.set(s.subject.toLowerCase(), { ...s });
@@ -45,6 +46,9 @@ export function mergeStats(all: ServerStats[]): ServerStats {
         merged.reliability[key] = (merged.reliability[key] ?? 0) + value;
       }
     }
+    if (merged.cluster && other.cluster) {
+      merged.cluster = mergeCluster(merged.cluster, other.cluster);
+    }
     for (const s of other.subjects) {
       const key = s.subject.toLowerCase();
       const known = subjects.get(key);
@@ -64,4 +68,20 @@ export function mergeStats(all: ServerStats[]): ServerStats {
     .sort((a, b) => b.rate - a.rate || b.published - a.published)
     .slice(0, MAX_LISTED_SUBJECTS);
   return merged;
+}
+
+/** Two nodes' cluster state as one: counters summed, peers joined, connected only if both are. */
+function mergeCluster(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const mine = out[key];
+    if (typeof value === "number" && typeof mine === "number") out[key] = mine + value;
+    else if (Array.isArray(value) && Array.isArray(mine) && key === "peers") {
+      out[key] = [...new Set([...mine, ...value])].sort();
+    } else if (typeof value === "boolean" && typeof mine === "boolean") out[key] = mine && value;
+  }
+  return out;
 }

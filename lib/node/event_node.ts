@@ -130,7 +130,7 @@ export class EventNode {
         slowConsumerMs: options.slowConsumerMs,
         counters: this.counters,
       }),
-      throttle: new AuthThrottle(),
+      throttle: new AuthThrottle(options.authRecords),
       counters: this.counters,
       logLimiter: new LogLimiter(),
       handler: (session, connect) => new EventConnection(session, connect, host),
@@ -139,8 +139,11 @@ export class EventNode {
     this.#sampleTimer = setInterval(() => this.#sampler.sample(this.router), 1000);
     Deno.unrefTimer(this.#sampleTimer);
     backplane?.start({
-      deliverForwarded: (subject: CachedSubject, body: Uint8Array, blocked: Blocker[]) =>
-        this.router.deliverForwarded(subject, body, blocked),
+      deliverForwarded: (
+        subject: CachedSubject,
+        body: Uint8Array,
+        blocked: Blocker[] | undefined,
+      ) => this.router.deliverForwarded(subject, body, blocked),
       interest: () => this.router.index.interest(),
     });
     if (parts.listener) {
@@ -203,6 +206,8 @@ export class EventNode {
       queuedBytes: this.budget.used,
       queuedBytesDrops: this.budget.dropped,
     };
+    const cluster = this.#parts.backplane?.stats?.();
+    if (cluster) stats.cluster = cluster;
     return Promise.resolve(stats);
   };
 

@@ -34,6 +34,14 @@ export interface NodeOptions {
   /** Block mode: a subscriber full this long is disconnected; 0 = never. */
   slowConsumerMs: number;
   tls: TlsMaterial | undefined;
+  /** NATS servers of the cluster this server belongs to; empty: no cluster. */
+  cluster: string[];
+  /**
+   * Refused handshakes per host (`AuthThrottle.memory()`), shared by every
+   * node of a server so that a guesser is slowed on all of them alike;
+   * undefined: this node counts its own.
+   */
+  authRecords?: SharedArrayBuffer | undefined;
 }
 
 /** The policy a client's choice (or the server's default) comes to. */

@@ -67,6 +67,8 @@ export interface ServerStats {
   reliability?: Record<string, number>;
   /** With dispatch workers: connections per thread, main thread first. */
   workerConnections?: number[];
+  /** With a cluster: NATS, the peers seen, what crossed and what was lost. */
+  cluster?: Record<string, unknown>;
 }
 
 /** Most subjects listed, busiest first. */

@@ -7,9 +7,10 @@ import {
 } from "../protocol/constants.ts";
 import type { NodeOptions } from "../node/options.ts";
 import { type ReliabilityOptions, resolveReliability } from "./reliability_options.ts";
+import { type ResolvedTrust, resolveTrust, type TrustOptions } from "./trust_options.ts";
 
 /** Options of `startEventServer()`. */
-export interface EventServerOptions extends ReliabilityOptions {
+export interface EventServerOptions extends ReliabilityOptions, TrustOptions {
   /** Interface to listen on. Default `"127.0.0.1"`. */
   hostname?: string;
   /** TCP port; 0 takes any free port. Default 7766. */
@@ -56,10 +57,15 @@ export interface EventServerOptions extends ReliabilityOptions {
   maxPatternBytes?: number;
   /** Interval of heartbeats; a peer silent for two intervals is dropped. Default 30000. */
   heartbeatMs?: number;
+  /**
+   * NATS servers (`nats://HOST:PORT`) through which this server joins the
+   * others connected to the same NATS into one event server (docs/CLUSTER.md).
+   */
+  cluster?: string[];
 }
 
 /** Options with every default filled in. */
-export interface ResolvedOptions extends NodeOptions {
+export interface ResolvedOptions extends NodeOptions, ResolvedTrust {
   httpPort: number | false;
   httpHeaderTimeoutMs: number;
   nameServer: string;
@@ -81,6 +87,20 @@ function positiveInt(name: string, value: number): number {
     throw new RangeError(`Invalid ${name} ${value}: must be a whole number of at least 1`);
   }
   return value;
+}
+
+/**
+ * Checks one NATS server URL of the cluster.
+ *
+ * @throws {RangeError} for anything but `nats://HOST:PORT` (or `tls://`).
+ */
+function natsURL(url: string): string {
+  if (!/^(nats|tls):\/\/(\[[^\]]+\]|[^:/\s]+)(:\d{1,5})?\/?$/i.test(url)) {
+    throw new RangeError(
+      `Invalid cluster server ${JSON.stringify(url)}: expected nats://HOST:PORT`,
+    );
+  }
+  return url;
 }
 
 function port(name: string, value: number): number {
@@ -151,6 +171,8 @@ export function resolveOptions(options: EventServerOptions = {}): ResolvedOption
       options.maxPatternBytes ?? DEFAULT_MAX_PATTERN_BYTES,
     ),
     heartbeatMs: Math.min(positiveInt("heartbeatMs", options.heartbeatMs ?? 30_000), 2 ** 29),
+    cluster: (options.cluster ?? []).map(natsURL),
     ...resolveReliability(options),
+    ...resolveTrust(options),
   };
 }

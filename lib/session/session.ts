@@ -103,6 +103,8 @@ export class Session {
   #finishing: Promise<void> | undefined;
   /** Needed until the handshake is done, then dropped. */
   #serverNonce: Uint8Array | undefined = makeNonce();
+  /** Aborted when the session ends: stops a handshake waiting in the throttle. */
+  #stop = new AbortController();
 
   constructor(transport: Transport, ctx: SessionContext) {
     this.#transport = transport;
@@ -208,6 +210,7 @@ export class Session {
       return;
     }
     this.#closed = true;
+    this.#stop.abort();
     this.queue.close();
     this.#transport.close();
   }
@@ -240,6 +243,9 @@ export class Session {
     if (frame.type !== FrameType.CONNECT) {
       throw new FrameError(ErrorCode.PROTOCOL, "Expected CONNECT as the first frame");
     }
+    // A host with many refusals waits before any verdict, right or wrong: no early READY.
+    if (!await ctx.throttle.admit(this.remote, this.#stop.signal)) return false;
+    if (this.#closed || this.#finishing) return false;
     const connect = decodeConnect(frame.body, PROTOCOL_VERSION);
     if (connect.version !== PROTOCOL_VERSION) {
       await this.#refuseHandshake(
@@ -276,14 +282,14 @@ export class Session {
       return false;
     }
     this.queue.control(encodeReady(proof));
+    this.#transport.authenticated?.();
     return true;
   }
 
-  /** A refused handshake ends the connection; repeated ones from a host wait first. */
+  /** A refused handshake ends the connection, and counts against its host (auth_throttle.ts). */
   async #refuseHandshake(code: number, message: string): Promise<void> {
     this.#ctx.counters.refusedHandshakes++;
-    const delayMs = this.#ctx.throttle.refused(this.remote, Date.now());
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    this.#ctx.throttle.refused(this.remote, Date.now());
     this.queue.control(encodeErr({ requestId: 0, code, message }));
     await this.#finish(code, message);
   }
@@ -332,6 +338,7 @@ export class Session {
   #end(): void {
     const wasClosed = this.#closed;
     this.#closed = true;
+    this.#stop.abort();
     this.#handler?.closed();
     this.queue.close();
     if (!wasClosed) this.#transport.close();
