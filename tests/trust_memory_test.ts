@@ -127,7 +127,7 @@ function openSocket(url: string): Promise<WebSocket> {
   });
 }
 
-Deno.test("es serve -i: a /ws stranger waiting for its verdict is cut off past 8 KiB, not buffered", async () => {
+Deno.test("es serve -i: a /ws stranger waiting for its verdict is held by TCP past its CONNECT, not buffered", async () => {
   const ident = "correct horse battery staple";
   await using server = await spawnServe(["-N", "--http-port", "0", "-i", ident]);
   const ws = `ws://${new URL(server.httpURL!).host}/ws`;
