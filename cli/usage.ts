@@ -42,6 +42,7 @@ export const CLIENT_OPTIONS = {
   es: { type: "string" },
   ns: { type: "string" },
   ident: { type: "string", short: "i" },
+  "ident-file": { type: "string" },
   "ca-cert": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;
@@ -193,16 +194,19 @@ export function uriFlag(
   scheme: "es" | "ns",
 ): string | undefined {
   if (value === undefined) return undefined;
-  if (
-    !new RegExp(
-      `^(${scheme}|${scheme}\\+tls${
-        scheme === "es" ? "|wss?" : ""
-      })://(\\[[^\\]]+\\]|[^:/]+):\\d{1,5}/?$`,
-      "i",
-    ).test(value)
-  ) {
+  const one = new RegExp(
+    `^(${scheme}|${scheme}\\+tls${
+      scheme === "es" ? "|wss?" : ""
+    })://(\\[[^\\]]+\\]|[^:/,]+):\\d{1,5}/?$`,
+    "i",
+  );
+  // An event server may be given as a list, es://a:7766,es://b:7766: the client uses one of them.
+  const parts = scheme === "es" ? value.split(",").map((p) => p.trim()) : [value];
+  if (parts.length === 0 || !parts.every((p) => one.test(p))) {
     throw new UsageError(
-      `Invalid value for ${name}: ${JSON.stringify(value)} (expected ${scheme}://HOST:PORT)`,
+      `Invalid value for ${name}: ${JSON.stringify(value)} (expected ${scheme}://HOST:PORT${
+        scheme === "es" ? ", or several separated by commas" : ""
+      })`,
     );
   }
   return value;

@@ -41,13 +41,23 @@ export class EsProcess implements AsyncDisposable {
    */
   constructor(
     args: string[],
-    options: { env?: Record<string, string>; stdin?: boolean; runArgs?: string[] } = {},
+    options: {
+      env?: Record<string, string>;
+      stdin?: boolean;
+      runArgs?: string[];
+      /** Runs it under `ulimit -n` of this many file descriptors (through `sh`). */
+      limitFiles?: number;
+    } = {},
   ) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...(options.runArgs ?? [...ES_RUN_FLAGS, new URL("main.ts", ROOT).pathname, ...args]),
-      ],
+    const run = [
+      "run",
+      ...(options.runArgs ?? [...ES_RUN_FLAGS, new URL("main.ts", ROOT).pathname, ...args]),
+    ];
+    const limited = options.limitFiles !== undefined;
+    this.child = new Deno.Command(limited ? "sh" : Deno.execPath(), {
+      args: limited
+        ? ["-c", `ulimit -n ${options.limitFiles} && exec "$0" "$@"`, Deno.execPath(), ...run]
+        : run,
       stdout: "piped",
       stderr: "piped",
       stdin: options.stdin ? "piped" : "null",
@@ -216,8 +226,12 @@ export interface ServeProcess extends EsProcess {
 export async function spawnServe(
   args: string[] = [],
   env?: Record<string, string>,
+  options: { limitFiles?: number } = {},
 ): Promise<ServeProcess> {
-  const child = new EsProcess(["serve", "-p", "0", ...args], env ? { env } : {});
+  const child = new EsProcess(["serve", "-p", "0", ...args], {
+    ...(env ? { env } : {}),
+    ...options,
+  });
   try {
     await child.waitForLine((l) => l === "Event Server started.");
   } catch (error) {

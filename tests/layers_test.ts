@@ -18,9 +18,11 @@ export const LAYERS: Record<string, readonly string[]> = {
   client: ["protocol", "transport", "async"],
   node: ["session", "broker", "protocol", "transport", "async"],
   names: ["session", "client", "protocol", "transport", "async"],
-  dispatch: ["node", "broker", "protocol", "transport", "async"],
+  cluster: ["node", "broker", "protocol", "transport", "async"],
+  dispatch: ["cluster", "node", "broker", "protocol", "transport", "async"],
   http: ["transport"],
   server: [
+    "cluster",
     "dispatch",
     "http",
     "names",

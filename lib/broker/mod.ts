@@ -10,6 +10,6 @@ export type { Forwarder, RouterOptions, RouterTotals, SubjectCounter } from "./r
 export { SubjectIndex } from "./subject_index.ts";
 export type { Delivery, InterestListener, SubjectIndexOptions } from "./subject_index.ts";
 export { SubscriberQueue } from "./subscriber_queue.ts";
-export type { OverflowPolicy, QueueLimits, Target, WriteFn } from "./subscriber_queue.ts";
+export type { Blocker, OverflowPolicy, QueueLimits, Target, WriteFn } from "./subscriber_queue.ts";
 export { compilePattern } from "./pattern.ts";
 export type { CompiledPattern } from "./pattern.ts";

@@ -7,7 +7,7 @@
 import { EventBodyWriter } from "../protocol/frames/event.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
 import { type InterestListener, SubjectIndex } from "./subject_index.ts";
-import type { Target } from "./subscriber_queue.ts";
+import type { Blocker, Target } from "./subscriber_queue.ts";
 
 /** Most distinct subjects counted in the statistics; past it they are summed as one. */
 const MAX_SUBJECT_STATS = 10_000;
@@ -35,8 +35,11 @@ export interface RouterTotals {
 export interface Forwarder {
   /** Whether some other node wants an event on `subject`. */
   wants(subject: CachedSubject): boolean;
-  /** Sends the event body on; pushes onto `blocked` what the publisher must wait for. */
-  forward(subject: CachedSubject, body: Uint8Array, blocked: Target[]): void;
+  /**
+   * Sends the event body of connection `publisher` on; pushes onto `blocked`
+   * what the publisher must wait for.
+   */
+  forward(subject: CachedSubject, body: Uint8Array, blocked: Blocker[], publisher: number): void;
 }
 
 /** Options of `Router`. */
@@ -52,7 +55,7 @@ export interface RouterOptions {
  * ```ts
  * const router = new Router();
  * router.index.subscribe(queue, 1, "news");
- * const blocked: Target[] = [];
+ * const blocked: Blocker[] = [];
  * router.route(cache.lookup(bytes, 0, bytes.length), Date.now(), CodecTag.MSGPACK, payload, blocked);
  * ```
  */
@@ -78,13 +81,15 @@ export class Router {
    *
    * @param blocked Receives the targets that are full in block mode: the
    * caller must wait for their room before it routes more.
+   * @param publisher The publishing connection's id (other nodes hold it by that id).
    */
   route(
     subject: CachedSubject,
     time: number,
     codec: number,
     payload: Uint8Array,
-    blocked: Target[],
+    blocked: Blocker[],
+    publisher = 0,
   ): void {
     const totals = this.totals;
     totals.events++;
@@ -102,20 +107,30 @@ export class Router {
       const { member, sids } = targets[i]!;
       if (!member.deliver(sids, body)) blocked.push(member);
     }
-    if (remote) forwarder.forward(subject, body, blocked);
+    if (remote) forwarder.forward(subject, body, blocked, publisher);
   }
 
   /**
    * Delivers an event body that another node routed here to the local
-   * subscribers of its subject.
+   * subscribers of its subject. Without `blocked`, full queues drop it.
+   *
+   * @returns How many subscribers it was dropped for.
    */
-  deliverForwarded(subject: CachedSubject, body: Uint8Array, blocked: Target[]): void {
+  deliverForwarded(
+    subject: CachedSubject,
+    body: Uint8Array,
+    blocked: Blocker[] | undefined,
+  ): number {
     const targets = this.index.targets(subject.subject, subject.key);
     this.totals.routed += targets.length;
+    let dropped = 0;
     for (let i = 0; i < targets.length; i++) {
       const { member, sids } = targets[i]!;
-      if (!member.deliver(sids, body)) blocked.push(member);
+      if (blocked === undefined) {
+        if (!member.deliverOrDrop(sids, body)) dropped++;
+      } else if (!member.deliver(sids, body)) blocked.push(member);
     }
+    return dropped;
   }
 
   #count(subject: CachedSubject): void {
@@ -132,7 +147,7 @@ export class Router {
 }
 
 /** Waits until every blocked target has room again. */
-export function whenAllHaveRoom(blocked: readonly Target[]): Promise<unknown> {
+export function whenAllHaveRoom(blocked: readonly Blocker[]): Promise<unknown> {
   if (blocked.length === 1) return blocked[0]!.whenRoom();
   return Promise.all(blocked.map((t) => t.whenRoom()));
 }

@@ -10,34 +10,10 @@ import { WaitList } from "../async/wait_list.ts";
 import { eventFrameBytes, writeEventFrame } from "../protocol/frames/event.ts";
 import { MISSED_FRAME_BYTES, missedAt, writeMissed } from "../protocol/frames/control.ts";
 import { UNLIMITED } from "../protocol/constants.ts";
+import type { QueueBudget } from "./queue_budget.ts";
+import type { QueueLimits, Target, WriteFn } from "./target.ts";
 
-/** Where a queue's bytes go: a connection's `writeAll`, or a test's array. */
-export type WriteFn = (bytes: Uint8Array) => Promise<void>;
-
-/** What a full queue does (SPEC §6). */
-export type OverflowPolicy = "block" | "drop-new" | "drop-old";
-
-/** Sizes and policy of a queue. */
-export interface QueueLimits {
-  /** Most events waiting. */
-  capacity: number;
-  /** Most bytes of waiting EVENT frames. */
-  maxBytes: number;
-  policy: OverflowPolicy;
-}
-
-/** Anything a router can deliver an event to: a subscriber's queue, or another node. */
-export interface Target {
-  /**
-   * Queues one event: the subscription ids part and the shared event body.
-   *
-   * @returns false when the target is now full in block mode: the caller must
-   * wait for `whenRoom()` before it offers more.
-   */
-  deliver(sids: Uint8Array, body: Uint8Array): boolean;
-  /** Resolves once the target has room again. */
-  whenRoom(): Promise<void>;
-}
+export type { Blocker, OverflowPolicy, QueueLimits, Target, WriteFn } from "./target.ts";
 
 const EMPTY = new Uint8Array(0);
 /** Smallest buffer a queue allocates, and the size above which an emptied one is released. */
@@ -61,10 +37,15 @@ export class SubscriberQueue implements Target {
   delivered = 0;
   /** Events dropped because the queue was full (drop policies). */
   dropped = 0;
-  /** Moment (ms) the queue last became full in block mode, or 0 while it has room. */
+  /**
+   * Moment (ms) the queue became full in block mode, or 0: it is reset only
+   * once the queue drains to half, so a subscriber that takes one event at a
+   * time from a full queue counts as full (the slow-consumer timeout).
+   */
   fullSince = 0;
 
   #limits: QueueLimits;
+  #budget: QueueBudget | undefined;
   #write: WriteFn;
   #onWriteError: ((error: unknown) => void) | undefined;
   // Queued EVENT frames: bytes [head, tail) of buf; ends[i] is where event i ends.
@@ -90,11 +71,18 @@ export class SubscriberQueue implements Target {
   /**
    * @param write Writes bytes to the subscriber; the queue awaits each write.
    * @param onWriteError Called once if a write fails (the connection is gone).
+   * @param budget The node's total of queued bytes, which this queue counts in.
    */
-  constructor(write: WriteFn, limits: QueueLimits, onWriteError?: (error: unknown) => void) {
+  constructor(
+    write: WriteFn,
+    limits: QueueLimits,
+    onWriteError?: (error: unknown) => void,
+    budget?: QueueBudget,
+  ) {
     this.#write = write;
     this.#limits = { ...limits };
     this.#onWriteError = onWriteError;
+    this.#budget = budget;
   }
 
   /** Current sizes and policy. */
@@ -129,7 +117,14 @@ export class SubscriberQueue implements Target {
 
   #full(extraBytes: number): boolean {
     const { capacity, maxBytes } = this.#limits;
-    return this.depth >= capacity || this.#tail - this.#head + extraBytes > maxBytes;
+    const bytes = this.#tail - this.#head;
+    return this.depth >= capacity || bytes + extraBytes > maxBytes ||
+      (this.#budget !== undefined && this.#budget.refuses(bytes, extraBytes));
+  }
+
+  /** The queue's bytes moved by `delta` (in the node's total too). */
+  #counted(delta: number): void {
+    if (this.#budget !== undefined) this.#budget.used += delta;
   }
 
   deliver(sids: Uint8Array, body: Uint8Array): boolean {
@@ -140,10 +135,12 @@ export class SubscriberQueue implements Target {
       if (policy === "drop-new" || !this.#dropOldest(size)) {
         this.dropped++;
         this.#missedTail++;
+        if (this.#budget?.refuses(this.bytes, size)) this.#budget.dropped++;
         return true;
       }
     }
     const notice = this.#missedTail > 0 ? MISSED_FRAME_BYTES : 0;
+    this.#counted(size + notice);
     let at = this.#reserve(size + notice);
     if (notice > 0) {
       at = writeMissed(this.#buf, at, this.#missedTail);
@@ -159,13 +156,27 @@ export class SubscriberQueue implements Target {
     return true;
   }
 
+  deliverOrDrop(sids: Uint8Array, body: Uint8Array): boolean {
+    if (this.#limits.policy !== "block" || !this.#full(eventFrameBytes(sids, body))) {
+      const before = this.dropped;
+      this.deliver(sids, body);
+      return this.dropped === before;
+    }
+    if (this.#closed) return true;
+    this.dropped++;
+    this.#missedTail++;
+    return false;
+  }
+
   /** drop-old: drops queued events from the head until `size` more bytes fit; false if they cannot. */
   #dropOldest(size: number): boolean {
     if (size > this.#limits.maxBytes) return false;
     while (this.depth > 0 && this.#full(size)) {
       // A notice in front of the dropped event is not lost: its count moves to the head.
       this.#missedHead += 1 + missedAt(this.#buf, this.#head, this.#tail);
-      this.#head = this.#ends[this.#endsHead++]!;
+      const end = this.#ends[this.#endsHead++]!;
+      this.#counted(this.#head - end);
+      this.#head = end;
       this.dropped++;
     }
     return !this.#full(size);
@@ -204,6 +215,7 @@ export class SubscriberQueue implements Target {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#counted(this.#head - this.#tail);
     this.#buf = EMPTY;
     this.#head = this.#tail = 0;
     this.#ends = [];
@@ -290,6 +302,7 @@ export class SubscriberQueue implements Target {
     } else {
       this.#inFlight = this.#buf;
     }
+    this.#counted(start - end);
     this.#head = end;
     this.#endsHead = i;
     this.#creditEvents -= count;
@@ -302,9 +315,10 @@ export class SubscriberQueue implements Target {
       this.#ends = ends.slice(this.#endsHead);
       this.#endsHead = 0;
     }
-    if (!this.#full(0)) {
+    if (!this.#full(0)) this.#room.release();
+    // A queue that drains a little and fills again is still full: only below half is it not.
+    if (this.depth <= this.#limits.capacity / 2 && this.bytes <= this.#limits.maxBytes / 2) {
       this.fullSince = 0;
-      this.#room.release();
     }
     return batch;
   }
@@ -334,13 +348,7 @@ export class SubscriberQueue implements Target {
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
+  const out = new Uint8Array(parts.reduce((size, p) => size + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
   return out;
 }

@@ -6,6 +6,7 @@
  * Browser compatible.
  */
 
+import { FrameType } from "../protocol/constants.ts";
 import { checkPatternSyntax, toList } from "../protocol/subjects.ts";
 import type { ClientConnection } from "./connection.ts";
 import { type Event, toEventOrSkip } from "./event.ts";
@@ -188,6 +189,21 @@ export class Client extends StatusSource implements AsyncDisposable {
     const error = this.#asyncError;
     this.#asyncError = undefined;
     if (error) throw error;
+  }
+
+  /**
+   * The server's counters, as `es stats --json` prints them, asked over this
+   * connection (so a page can read them from a server with a passphrase).
+   *
+   * @example
+   * ```ts
+   * const stats = await client.stats();
+   * console.log(stats.connections);
+   * ```
+   */
+  async stats(): Promise<Record<string, unknown>> {
+    const body = await this.#link.run((c) => c.bodyRequest(FrameType.STATS));
+    return JSON.parse(new TextDecoder().decode(body));
   }
 
   /** Subscribes to exact subjects; resolves once the server has registered them. */

@@ -49,6 +49,8 @@ export class LazyConnection {
   #lostConnections = new WeakSet<ClientConnection>();
   #wakeClose: (() => void) | undefined;
   #nextSid = 1;
+  /** Which server of an `esURI` list the next open starts with. */
+  #turn = 0;
 
   /** @param statusHub Where status changes go; the owner hands out iterators and listeners. */
   constructor(options: ClientOptions, clientName: string, hooks: LinkHooks, statusHub: StatusHub) {
@@ -115,7 +117,8 @@ export class LazyConnection {
   }
 
   async #open(): Promise<ClientConnection> {
-    const connection = await openEventServer(this.#options, this.#clientName);
+    // Each open starts at the next server of a list: a lost server is tried last.
+    const connection = await openEventServer(this.#options, this.#clientName, this.#turn++);
     if (this.#closed) {
       await connection.close();
       throw new ConnectionClosedError("The client is closed");

@@ -64,14 +64,31 @@ export class NameServerProxy implements AsyncDisposable {
     return this.#call(FrameType.NS_RESOLVE, name);
   }
 
-  /** Removes `name`; unknown names are ignored. */
+  /**
+   * Removes this connection's registration of `name`; unknown names are ignored.
+   *
+   * @throws {NamingError} when the name is registered by another live connection.
+   */
   async unregister(name: string): Promise<void> {
     await this.#call(FrameType.NS_UNREGISTER, name);
   }
 
-  /** Every registration whose name starts with `prefix`. */
+  /** Every registration whose name starts with `prefix`, fetched page by page. */
   async list(prefix = ""): Promise<Record<string, string>> {
-    return JSON.parse(await this.#call(FrameType.NS_LIST, prefix));
+    const names: Record<string, string> = {};
+    let after = "";
+    // The registry is bounded (10,000 names), and each page moves past the last.
+    for (let page = 0; page < 100_000; page++) {
+      const body = after === "" ? prefix : `${prefix}\0${after}`;
+      const reply = JSON.parse(await this.#call(FrameType.NS_LIST, body)) as {
+        names: Record<string, string>;
+        next: string | null;
+      };
+      Object.assign(names, reply.names);
+      if (reply.next === null || reply.next <= after) return names;
+      after = reply.next;
+    }
+    return names;
   }
 
   /** Round trip to the name server. */

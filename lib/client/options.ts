@@ -17,7 +17,8 @@ export type Overflow = "block" | "drop-new" | "drop-old";
 export interface ClientOptions {
   /**
    * `es://host:port` of the event server (`ws://host:httpport` or `wss://…` for its
-   * WebSocket endpoint); else env `ES_URL`. Without either the name server is asked; in a
+   * WebSocket endpoint), or a comma-separated list of them (the client uses one and
+   * moves to the next when it loses it); else env `ES_URL`. Without either the name server is asked; in a
    * browser given no `nsURI`, the client connects to the `/ws` of the server that served
    * `/client.js`.
    */

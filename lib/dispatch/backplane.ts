@@ -5,7 +5,7 @@
  */
 
 import { SubjectIndex } from "../broker/subject_index.ts";
-import type { Target } from "../broker/subscriber_queue.ts";
+import type { Blocker } from "../broker/subscriber_queue.ts";
 import type { Backplane, BackplaneNode } from "../node/backplane.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
 import { InterestCode, type InterestOp, Peer } from "./peer.ts";
@@ -25,12 +25,12 @@ const NONE: readonly never[] = [];
 export class PeerBackplane implements Backplane {
   readonly peers: Peer[] = [];
   /** Which peers want which subjects and patterns. */
-  readonly peerIndex: SubjectIndex<Target> = new SubjectIndex<Target>();
+  readonly peerIndex: SubjectIndex<Peer> = new SubjectIndex<Peer>();
   #node: BackplaneNode | undefined;
   #pending: InterestOp[] = [];
   #lastSend: Promise<void> = Promise.resolve();
   #lastSubject: CachedSubject | undefined;
-  #lastTargets: readonly { member: Target }[] = NONE;
+  #lastTargets: readonly { member: Peer }[] = NONE;
 
   start(node: BackplaneNode): void {
     this.#node = node;
@@ -72,28 +72,35 @@ export class PeerBackplane implements Backplane {
     return this.#lastTargets.length > 0;
   }
 
-  forward(subject: CachedSubject, body: Uint8Array, blocked: Target[]): void {
+  forward(subject: CachedSubject, body: Uint8Array, blocked: Blocker[], publisher: number): void {
     const targets = subject === this.#lastSubject
       ? this.#lastTargets
       : this.peerIndex.targets(subject.subject, subject.key);
     for (let i = 0; i < targets.length; i++) {
       const peer = targets[i]!.member;
-      if (!peer.deliver(EMPTY, body)) blocked.push(peer);
+      if (!peer.forward(body, publisher)) blocked.push(peer.blocker(publisher));
     }
   }
 
-  settled(): Promise<void> | undefined {
+  /**
+   * FLUSH of connection `publisher`: the other nodes never wait before they
+   * process a batch, so this is one round trip, plus the time any of them
+   * holds this publisher for a full queue of its own.
+   */
+  settled(publisher: number): Promise<void> | undefined {
     let waits: Promise<void>[] | undefined;
     for (const peer of this.peers) {
       const wait = peer.settled();
       if (wait !== undefined) (waits ??= []).push(wait);
     }
-    return waits && Promise.all(waits).then(() => {});
+    const released = () => Promise.all(this.peers.map((p) => p.whenReleased(publisher)));
+    if (waits === undefined) {
+      return this.peers.some((p) => p.isHolding(publisher)) ? released().then(() => {}) : undefined;
+    }
+    return Promise.all(waits).then(released).then(() => {});
   }
 
   close(): void {
     for (const peer of this.peers) peer.close();
   }
 }
-
-const EMPTY = new Uint8Array(0);

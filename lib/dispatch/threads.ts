@@ -38,8 +38,8 @@ export interface WorkerThreads {
 export interface MainNode {
   readonly port: number;
   readonly connectionCount: Int32Array;
-  /** Node 0's backplane, started by node 0; the workers join it as peers. */
-  readonly backplane: PeerBackplane;
+  /** Node 0's backplane, started by node 0, that the workers join as peers; none in a cluster. */
+  readonly backplane: PeerBackplane | undefined;
   stats(): Promise<ServerStats>;
 }
 
@@ -66,11 +66,11 @@ export async function startWorkerThreads(
       connectionCount: main.connectionCount,
     });
   }
-  // One channel per pair of nodes.
-  for (let a = 0; a < count; a++) {
+  // One channel per pair of nodes (in a cluster, the nodes meet on NATS instead).
+  for (let a = 0; a < (options.cluster.length > 0 ? 0 : count); a++) {
     for (let b = a + 1; b < count; b++) {
       const { port1, port2 } = new MessageChannel();
-      if (a === 0) main.backplane.addPeer(b, port1);
+      if (a === 0) main.backplane?.addPeer(b, port1);
       else inits[a - 1]!.peers.push({ id: b, port: port1 });
       inits[b - 1]!.peers.push({ id: a, port: port2 });
     }

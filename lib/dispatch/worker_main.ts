@@ -9,6 +9,8 @@ import { EventNode } from "../node/event_node.ts";
 import type { ServerStats } from "../node/stats.ts";
 import { listenTcp } from "../transport/tcp_listen.ts";
 import { PeerBackplane } from "./backplane.ts";
+import { joinCluster } from "../cluster/mod.ts";
+import { formatHost } from "../transport/tcp.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import { forwardWorkerLogs } from "./worker_logging.ts";
 
@@ -38,14 +40,16 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       try {
         const { options, port, connectionCount } = message;
         const listener = listenTcp(options.hostname, port, options.tls, true);
-        const backplane = new PeerBackplane();
+        const uri = `${options.tls ? "es+tls" : "es"}://${formatHost(options.hostname)}:${port}`;
+        const peers = options.cluster.length > 0 ? undefined : new PeerBackplane();
+        const backplane = peers ?? await joinCluster(options.cluster, uri);
         node = new EventNode({ ...options, port }, {
           listener,
           backplane,
           connectionCount,
           gatherStats: gatherFromMain,
         });
-        for (const peer of message.peers) backplane.addPeer(peer.id, peer.port);
+        for (const peer of message.peers) peers?.addPeer(peer.id, peer.port);
         send({ t: "ready" });
       } catch (error) {
         send({ t: "failed", message: (error as Error).message });

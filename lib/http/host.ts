@@ -1,6 +1,7 @@
 /** What the HTTP side needs from the event server it serves (it imports nothing of the server). */
 
 import type { Transport } from "../transport/transport.ts";
+import type { MonitoringGuard } from "./monitor_auth.ts";
 
 /** The event server, as the HTTP side sees it. */
 export interface HttpHost {
@@ -10,6 +11,13 @@ export interface HttpHost {
   stats(): Promise<unknown>;
   /** Why the server cannot serve right now, or undefined when it can (for `/healthz`). */
   unhealthy(): string | undefined;
-  /** Largest frame the server accepts: a `/ws` peer may have a few of these unread, no more. */
+  /** Largest frame the server accepts. */
   readonly maxFrameBytes: number;
+  /**
+   * Origins whose pages may open `/ws` besides the server's own (normalized,
+   * `"*"` for every one); undefined: the server's own only.
+   */
+  readonly allowOrigins: readonly string[] | undefined;
+  /** Who may read the monitoring routes (`/stats`, `/metrics`). */
+  readonly monitoring: MonitoringGuard;
 }

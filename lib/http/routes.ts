@@ -3,6 +3,7 @@
 import type { HttpHost } from "./host.ts";
 import { clientDeclarations, clientModule } from "./client_module.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
+import { MONITORING_PATHS, monitoringRefusal } from "./monitor_auth.ts";
 import { serveWebSocket } from "./websocket_endpoint.ts";
 
 type Route = (
@@ -25,13 +26,10 @@ const ROUTES: Record<string, Route> = {
     }),
   "/client.js": (_server, request) => clientModule(request),
   "/client.d.ts": (_server, request) => clientDeclarations(request),
+  // No Access-Control-Allow-Origin: pages from other sites may not read what flows here.
   "/stats": async (host) =>
     new Response(JSON.stringify(await host.stats()), {
-      headers: {
-        "content-type": "application/json",
-        "cache-control": "no-store",
-        "access-control-allow-origin": "*",
-      },
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
     }),
   "/healthz": (host) => {
     const problem = host.unhealthy();
@@ -61,6 +59,10 @@ export function createHandler(
       return text(`Method ${request.method} not allowed on ${path}\n`, 405, {
         allow: "GET, HEAD",
       });
+    }
+    if (MONITORING_PATHS.has(path)) {
+      const refusal = await monitoringRefusal(request, host.monitoring);
+      if (refusal !== undefined) return refusal;
     }
     // Deno.serve leaves out the body of answers to HEAD.
     return await route(host, request, info);

@@ -1,11 +1,13 @@
 /**
  * `GET /ws`: upgrades the request to a WebSocket and serves the event
- * protocol over it, exactly as over TCP (handshake, passphrase, queues, order).
+ * protocol over it, exactly as over TCP (handshake, passphrase, queues, order),
+ * to programs and to pages from allowed origins.
  */
 
 import { formatHost } from "../transport/tcp.ts";
-import { WebSocketTransport } from "../transport/websocket.ts";
 import type { HttpHost } from "./host.ts";
+import { originAllowed } from "./origin.ts";
+import { upgradeWebSocket } from "./ws_upgrade.ts";
 
 /** The address of the peer, as the statistics show it (`ws HOST:PORT`). */
 function describePeer(info: Deno.ServeHandlerInfo): string {
@@ -13,7 +15,10 @@ function describePeer(info: Deno.ServeHandlerInfo): string {
   return addr.transport === "tcp" ? `ws ${formatHost(addr.hostname)}:${addr.port}` : "ws";
 }
 
-/** Answers a `/ws` request: 426 without an upgrade, else the protocol over the socket. */
+/**
+ * Answers a `/ws` request: 426 without an upgrade, 403 for a page from an
+ * origin not allowed, else the protocol over the socket.
+ */
 export function serveWebSocket(
   host: HttpHost,
   request: Request,
@@ -25,12 +30,18 @@ export function serveWebSocket(
       headers: { "content-type": "text/plain; charset=utf-8", upgrade: "websocket" },
     });
   }
-  // The peer's address is no longer readable once the request is upgraded.
-  const remote = describePeer(info);
-  const { socket, response } = Deno.upgradeWebSocket(request);
-  // WebSocket cannot pause its sender: a peer that sends without waiting is cut off, not buffered.
-  host.serve(
-    new WebSocketTransport(socket, { remote, maxUnreadBytes: 4 * host.maxFrameBytes }),
-  );
+  if (!originAllowed(request, host.allowOrigins)) {
+    const origin = request.headers.get("origin");
+    return new Response(
+      `Pages from ${
+        JSON.stringify(origin)
+      } may not open /ws on this server (allow the origin with --allow-origin)\n`,
+      { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } },
+    );
+  }
+  // Reads come straight off the socket: a peer the server does not read (a stranger past
+  // its CONNECT, or a publisher held by block mode) is held by TCP; the server buffers nothing.
+  const { transport, response } = upgradeWebSocket(request, describePeer(info));
+  host.serve(transport);
   return response;
 }

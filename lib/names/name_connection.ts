@@ -9,6 +9,7 @@ import { FrameError, RequestError } from "../errors.ts";
 import { ErrorCode, FrameType } from "../protocol/constants.ts";
 import { decodeRequest } from "../protocol/frames/request.ts";
 import type { RawFrame } from "../protocol/parser.ts";
+import type { LogLimiter } from "../session/log_limiter.ts";
 import type { Session, SessionHandler } from "../session/session.ts";
 import type { NameRegistry } from "./registry.ts";
 
@@ -21,18 +22,38 @@ export class NameConnection implements SessionHandler {
   readonly #session: Session;
   readonly #registry: NameRegistry;
   readonly #stats: () => unknown;
+  readonly #logLimiter: LogLimiter;
 
-  /** @param stats The name server's statistics, for STATS. */
-  constructor(session: Session, registry: NameRegistry, stats: () => unknown) {
+  /**
+   * @param stats The name server's statistics, for STATS.
+   * @param logLimiter Shared by the server's connections: a client that registers in a loop
+   * must not fill the log.
+   */
+  constructor(
+    session: Session,
+    registry: NameRegistry,
+    stats: () => unknown,
+    logLimiter: LogLimiter,
+  ) {
     this.#session = session;
     this.#registry = registry;
     this.#stats = stats;
+    this.#logLimiter = logLimiter;
+  }
+
+  #log(template: string, properties: Record<string, unknown>): void {
+    const allowed = this.#logLimiter.allow(
+      Date.now(),
+      (suppressed) => log.info("{suppressed} more naming changes were not logged", { suppressed }),
+    );
+    if (allowed) log.info(template, properties);
   }
 
   /**
    * Bodies: REGISTER = JSON `{name, uri, replace}`; RESOLVE, UNREGISTER = the
-   * name in UTF-8; LIST = the prefix in UTF-8. Replies: RESOLVE = the URI,
-   * LIST = a JSON object name → URI, others empty.
+   * name in UTF-8; LIST = the prefix in UTF-8, then optionally a NUL and the
+   * name to list after. Replies: RESOLVE = the URI, LIST = JSON
+   * `{names: {name: uri}, next: name | null}` (one page), others empty.
    */
   handle(frame: RawFrame): undefined {
     const type = frame.type;
@@ -76,21 +97,24 @@ export class NameConnection implements SessionHandler {
       case FrameType.NS_REGISTER: {
         const { name, uri, replace } = parseRegister(text);
         this.#registry.register(session.id, name, uri, replace);
-        log.info("Registered {name} = {uri} for {remote}", { name, uri, remote: session.remote });
+        this.#log("Registered {name} = {uri} for {remote}", { name, uri, remote: session.remote });
         return undefined;
       }
       case FrameType.NS_RESOLVE:
         return encoder.encode(this.#registry.resolve(text));
       case FrameType.NS_UNREGISTER:
-        if (this.#registry.unregister(text)) {
-          log.info("Unregistered {name} at the request of {remote}", {
+        if (this.#registry.unregister(session.id, text)) {
+          this.#log("Unregistered {name} at the request of {remote}", {
             name: text,
             remote: session.remote,
           });
         }
         return undefined;
-      default:
-        return encoder.encode(JSON.stringify(this.#registry.list(text)));
+      default: {
+        // A NUL cannot be in a name (names are printable): it separates the prefix from the cursor.
+        const [prefix = "", after = ""] = text.split("\0", 2);
+        return encoder.encode(JSON.stringify(this.#registry.list(prefix, after)));
+      }
     }
   }
 
@@ -98,9 +122,10 @@ export class NameConnection implements SessionHandler {
   closed(): void {
     const dropped = this.#registry.dropOwner(this.#session.id);
     if (dropped.length > 0) {
-      log.info("Connection from {remote} ended: removed {names}", {
+      const shown = dropped.slice(0, 5).join(", ");
+      this.#log("Connection from {remote} ended: removed {names}", {
         remote: this.#session.remote,
-        names: dropped.join(", "),
+        names: dropped.length > 5 ? `${shown} and ${dropped.length - 5} more` : shown,
       });
     }
   }

@@ -36,7 +36,14 @@ export interface NameServerOptions {
   ident?: string | undefined;
   /** Heartbeat interval announced to clients, in milliseconds. Default 30000. */
   heartbeatMs?: number;
+  /** PEM certificate chain (the text): the server speaks `ns+tls://` (with `tlsKey`). */
+  tlsCert?: string;
+  /** PEM private key of `tlsCert`. */
+  tlsKey?: string;
 }
+
+/** Names `stats()` shows; `list()` pages through all of them. */
+const STATS_NAMES = 100;
 
 /** What `NameServer.stats()` returns. */
 export interface NameServerStats {
@@ -44,12 +51,15 @@ export interface NameServerStats {
   uri: string;
   startedAt: number;
   connections: number;
+  /** Registered names. */
+  nameCount: number;
+  /** The first 100 names (sorted) and their URIs. */
   names: Record<string, string>;
 }
 
 /** A running name server. */
 export class NameServer implements AsyncDisposable {
-  /** `ns://host:port` with the real port. */
+  /** `ns://host:port` (`ns+tls://` with TLS) with the real port. */
   readonly uri: string;
   /** The interface it listens on. */
   readonly hostname: string;
@@ -71,8 +81,10 @@ export class NameServer implements AsyncDisposable {
     const addr = listener.addr as Deno.NetAddr;
     this.hostname = addr.hostname;
     this.port = addr.port;
-    this.uri = `ns://${formatHost(addr.hostname)}:${addr.port}`;
+    const scheme = options.tlsCert !== undefined ? "ns+tls" : "ns";
+    this.uri = `${scheme}://${formatHost(addr.hostname)}:${addr.port}`;
     const counters = new ReliabilityCounters();
+    const namingLog = new LogLimiter();
     const heartbeatMs = options.heartbeatMs ?? 30_000;
     const context: SessionContext = {
       ident: options.ident,
@@ -85,7 +97,8 @@ export class NameServer implements AsyncDisposable {
       throttle: new AuthThrottle(),
       counters,
       logLimiter: new LogLimiter(),
-      handler: (session) => new NameConnection(session, this.registry, () => this.stats()),
+      handler: (session) =>
+        new NameConnection(session, this.registry, () => this.stats(), namingLog),
       ended: (session) => {
         this.sessions.delete(session);
         this.#ended.get(session)?.resolve();
@@ -113,7 +126,10 @@ export class NameServer implements AsyncDisposable {
       uri: this.uri,
       startedAt: this.startedAt,
       connections: this.sessions.size,
-      names: this.registry.list(),
+      nameCount: this.registry.size,
+      names: Object.fromEntries(
+        Object.entries(this.registry.list().names).slice(0, STATS_NAMES),
+      ),
     };
   }
 
@@ -149,8 +165,8 @@ export class NameServer implements AsyncDisposable {
  * await using ns = await startNameServer({ port: 0 });
  * console.log(ns.uri); // ns://127.0.0.1:PORT
  * ```
- * @throws {RangeError} for an invalid port or an empty passphrase; `Deno.errors.AddrInUse`
- * when the port is taken.
+ * @throws {RangeError} for an invalid port, an empty passphrase, or a TLS certificate without
+ * its key; `Deno.errors.AddrInUse` when the port is taken; `Error` for an unusable certificate.
  */
 export function startNameServer(options: NameServerOptions = {}): Promise<NameServer> {
   // An empty passphrase is a mistake (an unset variable), not a wish for no authentication.
@@ -165,9 +181,16 @@ export function startNameServer(options: NameServerOptions = {}): Promise<NameSe
       new RangeError(`Invalid port ${port}: must be a port number from 0 to 65535`),
     );
   }
+  const { tlsCert: cert, tlsKey: key } = options;
+  if ((cert === undefined) !== (key === undefined)) {
+    return Promise.reject(
+      new RangeError("TLS needs both tlsCert and tlsKey (PEM text), not just one of them"),
+    );
+  }
   let listener: Listener;
   try {
-    listener = listenTcp(options.hostname ?? "127.0.0.1", port);
+    const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
+    listener = listenTcp(options.hostname ?? "127.0.0.1", port, tls);
   } catch (error) {
     return Promise.reject(error);
   }

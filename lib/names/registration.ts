@@ -1,14 +1,19 @@
 /**
- * The event server and the name registry: embed a name server, or register
- * with an external one, over a connection kept open for the server's life so
- * that the entry vanishes when the server dies.
+ * The event server and the name registry: embed a name server and register
+ * in it directly, or register with an external one over a connection kept
+ * open for the server's life, so that the entry vanishes when the server
+ * dies. Either way the server keeps its name: an entry taken over by a
+ * connection that goes away is back at once (the registry keeps the claims
+ * under it), and the external registration checks its name every heartbeat.
  */
 
 import { getLogger } from "@logtape/logtape";
 import { NamingError } from "../errors.ts";
 import { EVENTSERVER_NAME } from "../client/options.ts";
 import { locateNameServer, type NameServerProxy } from "../client/name_proxy.ts";
+import type { TlsMaterial } from "../transport/tcp_listen.ts";
 import { type NameServer, startNameServer } from "./name_server.ts";
+import { LOCAL_OWNER } from "./registry.ts";
 
 const log = getLogger(["es", "names"]);
 
@@ -28,12 +33,20 @@ export interface NamingOptions {
   hostname: string;
   /** Take the name over from a live server. */
   replace: boolean;
+  /** The event server's certificate: the embedded name server serves `ns+tls://` with it. */
+  tls: TlsMaterial | undefined;
+  /** CA certificates to trust when registering with a `ns+tls://` name server. */
+  caCerts: string[] | undefined;
+  /** How often the registration checks that the name is still there. */
+  heartbeatMs: number;
 }
 
 /** An event server's name, held for as long as it runs. */
 export interface Naming {
   /** The name server the event server is registered with. */
   readonly nsURI: string;
+  /** True while the embedded name server cannot accept connections (for `/healthz`). */
+  readonly acceptFailing: boolean;
   /** Unregisters, and stops the embedded name server. */
   close(): Promise<void>;
 }
@@ -50,27 +63,41 @@ export async function startNaming(
   options: NamingOptions,
   uri: string,
 ): Promise<Naming | undefined> {
-  const { nameServer: mode, nsPort, ident, hostname } = options;
+  const { nameServer: mode, nsPort, ident, hostname, tls } = options;
   if (mode === "none") return undefined;
-  let embedded: NameServer | undefined;
   let nsURI: string;
   /** Said when no es name server answers: why we expected one there. */
   let hint = "";
   if (mode === "embedded") {
+    let embedded: NameServer;
     try {
-      embedded = await startNameServer({ hostname, port: nsPort, ident });
-      nsURI = embedded.uri;
+      embedded = await startNameServer({
+        hostname,
+        port: nsPort,
+        ident,
+        ...(tls ? { tlsCert: tls.cert, tlsKey: tls.key } : {}),
+      });
     } catch (error) {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;
       // Another name server (most likely another `es serve`'s) has the port: use it.
-      nsURI = `ns://${connectHost(hostname)}:${nsPort}`;
+      nsURI = `${tls ? "ns+tls" : "ns"}://${connectHost(hostname)}:${nsPort}`;
       hint =
         ` (the embedded name server's port ${nsPort} is taken by another program: use --ns-port, or -N)`;
       log.info(
         "Port {nsPort} is taken; registering with the name server already there ({nsURI})",
         { nsPort, nsURI },
       );
+      return await registerWith(nsURI, uri, options, hint);
     }
+    // In-process: the entry lives as long as the embedded name server, i.e. as this server.
+    embedded.registry.register(LOCAL_OWNER, EVENTSERVER_NAME, uri);
+    return {
+      nsURI: embedded.uri,
+      get acceptFailing() {
+        return embedded.acceptFailing;
+      },
+      close: () => embedded.close(),
+    };
   } else if (/^ns(\+tls)?:\/\//i.test(mode)) {
     nsURI = mode;
   } else {
@@ -78,25 +105,24 @@ export async function startNaming(
       `Invalid nameServer ${JSON.stringify(mode)}: expected "embedded", "none" or ns://HOST:PORT`,
     );
   }
-  const registration = new NameRegistration(
-    embedded ? `ns://${connectHost(hostname)}:${embedded.port}` : nsURI,
-    uri,
-    ident,
-  );
+  return await registerWith(nsURI, uri, options, hint);
+}
+
+/** Registers `uri` with the name server at `nsURI` over a connection held open. */
+async function registerWith(
+  nsURI: string,
+  uri: string,
+  options: NamingOptions,
+  hint: string,
+): Promise<Naming> {
+  const registration = new NameRegistration(nsURI, uri, options);
   try {
     await registration.register(options.replace, hint);
   } catch (error) {
     await registration.close();
-    await embedded?.close();
     throw error;
   }
-  return {
-    nsURI,
-    async close() {
-      await registration.close();
-      await embedded?.close();
-    },
-  };
+  return { nsURI, acceptFailing: false, close: () => registration.close() };
 }
 
 /** Where to connect to reach a server listening on `hostname` from this machine. */
@@ -113,15 +139,18 @@ class NameTakenError extends NamingError {}
 class NameRegistration {
   #nsURI: string;
   #uri: string;
-  #ident: string | undefined;
+  #options: NamingOptions;
   #proxy: NameServerProxy | undefined;
   #closed = false;
   #retry: ReturnType<typeof setTimeout> | undefined;
+  #check: ReturnType<typeof setInterval> | undefined;
+  /** Set while another connection holds the name, so that it is logged once. */
+  #heldBy: string | undefined;
 
-  constructor(nsURI: string, uri: string, ident: string | undefined) {
+  constructor(nsURI: string, uri: string, options: NamingOptions) {
     this.#nsURI = nsURI;
     this.#uri = uri;
-    this.#ident = ident;
+    this.#options = options;
   }
 
   /** Connects and registers; `hint` ends the message when no name server answers. */
@@ -130,8 +159,9 @@ class NameRegistration {
     try {
       proxy = await locateNameServer({
         nsURI: this.#nsURI,
-        ident: this.#ident,
+        ident: this.#options.ident,
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        ...(this.#options.caCerts ? { caCerts: this.#options.caCerts } : {}),
       });
     } catch (error) {
       if (error instanceof NamingError) {
@@ -162,6 +192,37 @@ class NameRegistration {
     }
     this.#proxy = proxy;
     void this.#watch(proxy);
+    clearInterval(this.#check);
+    this.#check = setInterval(() => void this.#checkName(proxy), this.#options.heartbeatMs);
+  }
+
+  /**
+   * Registers again if the name is gone (a name server that keeps no claims
+   * under a taken-over name would lose it when the taker leaves).
+   */
+  async #checkName(proxy: NameServerProxy): Promise<void> {
+    try {
+      const holder = await proxy.resolve(EVENTSERVER_NAME).catch((error) => {
+        if (error instanceof NamingError) return undefined;
+        throw error;
+      });
+      if (holder === undefined) {
+        await proxy.register(EVENTSERVER_NAME, this.#uri);
+        log.warn("{name} had vanished from {nsURI}; registered it again", {
+          name: EVENTSERVER_NAME,
+          nsURI: this.#nsURI,
+        });
+      } else if (holder !== this.#uri && holder !== this.#heldBy) {
+        log.warn("{name} on {nsURI} is held by {holder}; ours again when that connection ends", {
+          name: EVENTSERVER_NAME,
+          nsURI: this.#nsURI,
+          holder,
+        });
+      }
+      this.#heldBy = holder === this.#uri ? undefined : holder;
+    } catch {
+      // The connection is going: #watch registers again once the name server is back.
+    }
   }
 
   /** When the name server connection drops while we live, register again once it is back. */
@@ -172,6 +233,7 @@ class NameRegistration {
       nsURI: this.#nsURI,
       error: error.message,
     });
+    clearInterval(this.#check);
     this.#proxy = undefined;
     this.#scheduleRetry();
   }
@@ -209,16 +271,15 @@ class NameRegistration {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#retry !== undefined) clearTimeout(this.#retry);
+    clearInterval(this.#check);
     const proxy = this.#proxy;
     this.#proxy = undefined;
     if (!proxy) return;
     try {
-      // Only our own entry: a server that took the name over with replace keeps it.
-      if (await proxy.resolve(EVENTSERVER_NAME) === this.#uri) {
-        await proxy.unregister(EVENTSERVER_NAME);
-      }
+      // Removes only our own entry: one that took the name over stays in force.
+      await proxy.unregister(EVENTSERVER_NAME);
     } catch {
-      // Unknown name, or the name server is gone: nothing of ours is left.
+      // The name server is gone: nothing of ours is left.
     }
     await proxy.close();
   }

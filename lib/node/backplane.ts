@@ -6,13 +6,23 @@
  */
 
 import type { Forwarder } from "../broker/router.ts";
-import type { Target } from "../broker/subscriber_queue.ts";
+import type { Blocker } from "../broker/subscriber_queue.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
 
 /** What a backplane needs from the node it serves. */
 export interface BackplaneNode {
-  /** Delivers an event another node routed here; pushes what is full in block mode. */
-  deliverForwarded(subject: CachedSubject, body: Uint8Array, blocked: Target[]): void;
+  /**
+   * Delivers an event another node routed here; pushes what is full in block
+   * mode onto `blocked`. Without `blocked` (a sender that cannot be held), a
+   * full queue drops the event instead.
+   *
+   * @returns How many subscribers it was dropped for.
+   */
+  deliverForwarded(
+    subject: CachedSubject,
+    body: Uint8Array,
+    blocked: Blocker[] | undefined,
+  ): number;
   /** Every subject key and pattern the node's subscribers want, for a peer that joins. */
   interest(): { exact: string[]; patterns: string[] };
 }
@@ -25,8 +35,13 @@ export interface Backplane extends Forwarder {
   interestChanged(kind: "exact" | "pattern", item: string, present: boolean): void;
   /** Resolves once every interest change reported so far is in force on the other nodes. */
   interestInForce(): Promise<void>;
-  /** Resolves once the other nodes processed everything forwarded so far; undefined when nothing is pending. */
-  settled(): Promise<void> | undefined;
+  /**
+   * Resolves once the other nodes processed everything forwarded so far and
+   * hold connection `publisher` no more; undefined when nothing is pending.
+   */
+  settled(publisher: number): Promise<void> | undefined;
+  /** The state of the link to the other nodes, for the statistics. */
+  stats?(): Record<string, unknown>;
   /** Leaves the other nodes. */
   close(): void;
 }

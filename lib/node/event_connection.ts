@@ -7,7 +7,7 @@
 
 import { type CompiledPattern, compilePattern } from "../broker/pattern.ts";
 import { type Router, whenAllHaveRoom } from "../broker/router.ts";
-import type { OverflowPolicy, Target } from "../broker/subscriber_queue.ts";
+import type { Blocker, OverflowPolicy } from "../broker/subscriber_queue.ts";
 import { FrameError, RequestError } from "../errors.ts";
 import { ErrorCode, FrameType, OverflowCode, UNLIMITED } from "../protocol/constants.ts";
 import type { Connect } from "../protocol/frames/connect.ts";
@@ -45,8 +45,11 @@ export interface ConnectionHost {
   readonly subjects: SubjectCache;
   /** Resolves once every subscription change so far is in force on every node. */
   interestInForce(): Promise<void>;
-  /** Resolves once other nodes processed what was forwarded to them (for FLUSH). */
-  settled(): Promise<void> | undefined;
+  /**
+   * Resolves once other nodes processed what was forwarded to them and hold
+   * connection `publisher` no more (for FLUSH).
+   */
+  settled(publisher: number): Promise<void> | undefined;
   /** The server's statistics as JSON bytes. */
   statsReply(): Promise<Uint8Array>;
 }
@@ -67,7 +70,7 @@ export class EventConnection implements SessionHandler {
 
   #host: ConnectionHost;
   #pub = newPubFrame();
-  #blocked: Target[] = [];
+  #blocked: Blocker[] = [];
   #sliceStart = 0;
   #publishesSinceCheck = 0;
 
@@ -108,7 +111,7 @@ export class EventConnection implements SessionHandler {
         return this.#unsubscribe(frame.body);
       case FrameType.FLUSH: {
         const { requestId } = decodeRequest(frame.body, "FLUSH");
-        const settled = this.#host.settled();
+        const settled = this.#host.settled(this.session.id);
         if (settled === undefined) {
           this.session.reply(requestId);
           return;
@@ -173,7 +176,7 @@ export class EventConnection implements SessionHandler {
     const blocked = this.#blocked;
     for (let i = from; i < subjects.length; i++) {
       blocked.length = 0;
-      router.route(subjects[i]!, time, codec, payload, blocked);
+      router.route(subjects[i]!, time, codec, payload, blocked, this.session.id);
       if (blocked.length > 0) this.#spareOwnQueue(blocked);
       if (blocked.length > 0 || this.#sliceOver()) {
         // The payload is a view of the read buffer, which stays as it is while the loop waits.
@@ -194,7 +197,7 @@ export class EventConnection implements SessionHandler {
    * bound; past that it waits like any publisher (and the slow-consumer
    * timeout breaks the cycle).
    */
-  #spareOwnQueue(blocked: Target[]): void {
+  #spareOwnQueue(blocked: Blocker[]): void {
     const own = this.session.queue;
     const at = blocked.indexOf(own);
     if (at >= 0 && own.bytes < own.limits.maxBytes) blocked.splice(at, 1);

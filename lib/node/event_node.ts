@@ -7,12 +7,13 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { QueueBudget } from "../broker/queue_budget.ts";
 import { Router } from "../broker/router.ts";
 import { ErrorCode } from "../protocol/constants.ts";
 import { encodeBye } from "../protocol/frames/bye.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
 import { SubjectCache } from "../protocol/subject_cache.ts";
-import type { Target } from "../broker/subscriber_queue.ts";
+import type { Blocker } from "../broker/subscriber_queue.ts";
 import { AuthThrottle } from "../session/auth_throttle.ts";
 import { ReliabilityCounters } from "../session/counters.ts";
 import { AcceptLoop } from "../session/listener.ts";
@@ -26,7 +27,7 @@ import { VERSION } from "../version.ts";
 import type { Backplane } from "./backplane.ts";
 import { EventConnection } from "./event_connection.ts";
 import { defaultPolicy, type NodeOptions } from "./options.ts";
-import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
+import { collectStats, RateSampler, type ServerStats, statsJson } from "./stats.ts";
 
 const log = getLogger(["es", "server"]);
 
@@ -69,6 +70,8 @@ export class EventNode {
   /** The server-wide open-connection counter. */
   readonly connectionCount: Int32Array;
   readonly subjects: SubjectCache = new SubjectCache();
+  /** This node's share of the server's bound on queued bytes. */
+  readonly budget: QueueBudget;
 
   #parts: EventNodeParts;
   #accept: AcceptLoop | undefined;
@@ -83,6 +86,7 @@ export class EventNode {
     this.options = options;
     this.#parts = parts;
     this.connectionCount = parts.connectionCount ?? new Int32Array(new SharedArrayBuffer(4));
+    this.budget = new QueueBudget(Math.floor(options.maxQueuedBytes / options.workers));
     const backplane = parts.backplane;
     this.router = new Router({
       ...(backplane
@@ -104,9 +108,10 @@ export class EventNode {
       counters: this.counters,
       subjects: this.subjects,
       interestInForce: () => backplane?.interestInForce() ?? Promise.resolve(),
-      settled: () => backplane?.settled(),
+      settled: (publisher: number) => backplane?.settled(publisher),
+      // The reply must fit in one frame (with its type and request id).
       statsReply: async () =>
-        new TextEncoder().encode(JSON.stringify(await (parts.gatherStats ?? this.stats)())),
+        statsJson(await (parts.gatherStats ?? this.stats)(), options.maxFrameBytes - 64),
     };
     this.#context = {
       ident: options.ident,
@@ -119,12 +124,13 @@ export class EventNode {
         maxBytes: options.maxQueueBytes,
         policy: defaultPolicy(options),
       },
+      budget: this.budget,
       watchdog: new Watchdog({
         heartbeatMs: options.heartbeatMs,
         slowConsumerMs: options.slowConsumerMs,
         counters: this.counters,
       }),
-      throttle: new AuthThrottle(),
+      throttle: new AuthThrottle(options.authRecords),
       counters: this.counters,
       logLimiter: new LogLimiter(),
       handler: (session, connect) => new EventConnection(session, connect, host),
@@ -133,8 +139,11 @@ export class EventNode {
     this.#sampleTimer = setInterval(() => this.#sampler.sample(this.router), 1000);
     Deno.unrefTimer(this.#sampleTimer);
     backplane?.start({
-      deliverForwarded: (subject: CachedSubject, body: Uint8Array, blocked: Target[]) =>
-        this.router.deliverForwarded(subject, body, blocked),
+      deliverForwarded: (
+        subject: CachedSubject,
+        body: Uint8Array,
+        blocked: Blocker[] | undefined,
+      ) => this.router.deliverForwarded(subject, body, blocked),
       interest: () => this.router.index.interest(),
     });
     if (parts.listener) {
@@ -192,7 +201,13 @@ export class EventNode {
     );
     stats.totals.delivered += this.#retired.delivered;
     stats.totals.dropped += this.#retired.dropped;
-    stats.reliability = this.counters.toJSON();
+    stats.reliability = {
+      ...this.counters.toJSON(),
+      queuedBytes: this.budget.used,
+      queuedBytesDrops: this.budget.dropped,
+    };
+    const cluster = this.#parts.backplane?.stats?.();
+    if (cluster) stats.cluster = cluster;
     return Promise.resolve(stats);
   };
 

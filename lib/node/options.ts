@@ -16,6 +16,8 @@ export interface NodeOptions {
   maxQueueSize: number;
   /** Most bytes queued per subscriber. */
   maxQueueBytes: number;
+  /** Most bytes queued over all subscribers of the server (each node takes its share). */
+  maxQueuedBytes: number;
   /** The default policy: true = "block", false = "drop-new". */
   blockQueue: boolean;
   /** Dispatch nodes in this server (for statistics). */
@@ -32,6 +34,14 @@ export interface NodeOptions {
   /** Block mode: a subscriber full this long is disconnected; 0 = never. */
   slowConsumerMs: number;
   tls: TlsMaterial | undefined;
+  /** NATS servers of the cluster this server belongs to; empty: no cluster. */
+  cluster: string[];
+  /**
+   * Refused handshakes per host (`AuthThrottle.memory()`), shared by every
+   * node of a server so that a guesser is slowed on all of them alike;
+   * undefined: this node counts its own.
+   */
+  authRecords?: SharedArrayBuffer | undefined;
 }
 
 /** The policy a client's choice (or the server's default) comes to. */

@@ -11,6 +11,9 @@ export interface SubscriberStats {
   client: string;
   subjects: string[];
   patterns: string[];
+  /** Subjects and patterns left out of the lists above (they are capped). */
+  subjectsOmitted?: number;
+  patternsOmitted?: number;
   /** Queue groups of its subscriptions. */
   groups?: string[];
   /** Its queue: size, policy when full, events and bytes waiting. */
@@ -55,16 +58,26 @@ export interface ServerStats {
   };
   exactSubjects: number;
   patterns: number;
+  /** The subscribers with the fullest queues first; capped (see `subscribersOmitted`). */
   subscribers: SubscriberStats[];
+  /** Subscribers left out of `subscribers`, so that the report stays small. */
+  subscribersOmitted?: number;
   subjects: SubjectStats[];
   /** Refusals and drops by limits and heartbeats (see `ReliabilityCounters`). */
   reliability?: Record<string, number>;
   /** With dispatch workers: connections per thread, main thread first. */
   workerConnections?: number[];
+  /** With a cluster: NATS, the peers seen, what crossed and what was lost. */
+  cluster?: Record<string, unknown>;
 }
 
 /** Most subjects listed, busiest first. */
 const MAX_LISTED_SUBJECTS = 200;
+/** Most subscribers listed per node, fullest queues first. */
+export const MAX_LISTED_SUBSCRIBERS = 1000;
+/** Most subjects or patterns listed per subscriber, and most characters of them. */
+const MAX_LISTED_ITEMS = 100;
+const MAX_LISTED_CHARS = 4096;
 
 /** Turns counters into rates by remembering the last sample of each. */
 export class RateSampler {
@@ -122,9 +135,9 @@ export function collectStats(
     dropped += queue.dropped;
     const handler = session.handler;
     if (!(handler instanceof EventConnection) || handler.subscriptions.size === 0) continue;
-    const subjects = new Set<string>();
-    const patterns = new Set<string>();
-    const groups = new Set<string>();
+    const subjects = new Capped();
+    const patterns = new Capped();
+    const groups = new Capped();
     for (const sub of handler.subscriptions.values()) {
       (sub.pattern ? patterns : subjects).add(sub.item);
       if (sub.group !== "") groups.add(sub.group);
@@ -133,9 +146,11 @@ export function collectStats(
       id: session.id,
       remote: session.remote,
       client: session.clientName,
-      subjects: [...subjects],
-      patterns: [...patterns],
-      ...(groups.size > 0 ? { groups: [...groups] } : {}),
+      subjects: subjects.listed,
+      patterns: patterns.listed,
+      ...(subjects.omitted > 0 ? { subjectsOmitted: subjects.omitted } : {}),
+      ...(patterns.omitted > 0 ? { patternsOmitted: patterns.omitted } : {}),
+      ...(groups.listed.length > 0 ? { groups: groups.listed } : {}),
       queueSize: queue.limits.capacity,
       overflow: queue.limits.policy,
       queueDepth: queue.depth,
@@ -149,6 +164,9 @@ export function collectStats(
     .map(([key, c]) => ({ subject: c.subject, published: c.published, rate: sampler.rateOf(key) }))
     .sort((a, b) => b.rate - a.rate || b.published - a.published)
     .slice(0, MAX_LISTED_SUBJECTS);
+  subscribers.sort(fullestFirst);
+  const omitted = Math.max(0, subscribers.length - MAX_LISTED_SUBSCRIBERS);
+  subscribers.length -= omitted;
   return {
     ...base,
     uptimeMs: Date.now() - base.startedAt,
@@ -158,6 +176,56 @@ export function collectStats(
     exactSubjects: router.index.exactCount,
     patterns: router.index.patternCount,
     subscribers,
+    ...(omitted > 0 ? { subscribersOmitted: omitted } : {}),
     subjects,
   };
+}
+
+/** Order of the subscriber list: the fullest queues, then the busiest, first. */
+export function fullestFirst(a: SubscriberStats, b: SubscriberStats): number {
+  return b.queueDepth - a.queueDepth || b.delivered - a.delivered || a.id - b.id;
+}
+
+/** A list that keeps its first items (up to a count and a length) and counts the rest. */
+class Capped {
+  readonly listed: string[] = [];
+  omitted = 0;
+  #chars = 0;
+  #seen = new Set<string>();
+
+  add(item: string): void {
+    if (this.#seen.has(item)) return;
+    if (this.listed.length < MAX_LISTED_ITEMS && this.#chars + item.length <= MAX_LISTED_CHARS) {
+      this.#seen.add(item);
+      this.listed.push(item);
+      this.#chars += item.length;
+    } else {
+      this.omitted++;
+    }
+  }
+}
+
+/**
+ * The statistics as JSON of at most `maxBytes` UTF-8 bytes (a STATS reply
+ * must fit in a frame): subscribers are left out from the end of the list
+ * (counted in `subscribersOmitted`), then subjects, until it fits.
+ */
+export function statsJson(stats: ServerStats, maxBytes: number): Uint8Array {
+  const encoder = new TextEncoder();
+  let json = encoder.encode(JSON.stringify(stats));
+  if (json.length <= maxBytes) return json;
+  const trimmed: ServerStats = { ...stats, subscribers: [...stats.subscribers] };
+  while (json.length > maxBytes && (trimmed.subscribers.length > 0 || trimmed.subjects.length)) {
+    if (trimmed.subscribers.length > 0) {
+      // Cut in proportion to the excess, at least one.
+      const keep = Math.floor(trimmed.subscribers.length * maxBytes / json.length * 0.9);
+      const cut = trimmed.subscribers.length - Math.min(keep, trimmed.subscribers.length - 1);
+      trimmed.subscribers.length -= cut;
+      trimmed.subscribersOmitted = (trimmed.subscribersOmitted ?? 0) + cut;
+    } else {
+      trimmed.subjects = trimmed.subjects.slice(0, Math.floor(trimmed.subjects.length / 2));
+    }
+    json = encoder.encode(JSON.stringify(trimmed));
+  }
+  return json;
 }

@@ -6,7 +6,9 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { joinCluster } from "../cluster/mod.ts";
 import { PeerBackplane } from "../dispatch/backplane.ts";
+import type { Backplane } from "../node/backplane.ts";
 import { startWorkerThreads, type WorkerThreads } from "../dispatch/threads.ts";
 import { type HttpSide, startHttpSide } from "../http/http_side.ts";
 import { type Naming, startNaming } from "../names/registration.ts";
@@ -15,6 +17,7 @@ import type { ServerStats } from "../node/stats.ts";
 import type { Session } from "../session/session.ts";
 import { warnIfExposed } from "../session/exposure.ts";
 import { listenTcp } from "../transport/tcp_listen.ts";
+import { formatHost } from "../transport/tcp.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 
 const log = getLogger(["es", "server"]);
@@ -100,6 +103,42 @@ async function closeParts(parts: Parts): Promise<void> {
   }
 }
 
+/** Why the server cannot serve (for `/healthz`): a listener that cannot accept. */
+function unhealthy(parts: Parts): string | undefined {
+  const failing = [
+    parts.node.acceptFailing ? "the event server" : "",
+    parts.naming?.acceptFailing ? "the name server" : "",
+    parts.http?.acceptFailing ? "the HTTP side" : "",
+  ].filter((what) => what !== "");
+  if (failing.length === 0) return undefined;
+  const last = failing.pop()!;
+  const who = failing.length > 0 ? `${failing.join(", ")} and ${last}` : last;
+  return `${who} cannot accept connections (file descriptors exhausted?)`;
+}
+
+/**
+ * Runs `listen`, saying which port is taken and for what when it is.
+ *
+ * @throws {Deno.errors.AddrInUse} naming the port, its role and the flag that changes it.
+ */
+function inUse<T>(what: string, flag: string, port: number, listen: () => T): T {
+  try {
+    return listen();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new Deno.errors.AddrInUse(
+      `Port ${port} for the ${what} is in use (another es serve?): stop that program, or choose another port with ${flag} (0 takes any free port)`,
+      { cause: error },
+    );
+  }
+}
+
+/** The `es://` URI a node on `listener` will have (for the cluster to list it by). */
+function nodeURI(listener: { addr: Deno.Addr }, options: ResolvedOptions): string {
+  const addr = listener.addr as Deno.NetAddr;
+  return `${options.tls ? "es+tls" : "es"}://${formatHost(addr.hostname)}:${addr.port}`;
+}
+
 /** Whether this process may load the dispatch worker module (read permission). */
 function mayStartWorkers(): boolean {
   const path = new URL("../dispatch/worker_main.ts", import.meta.url);
@@ -131,39 +170,50 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
   const shared = resolved.workers > 1;
   // Workers share the port with reusePort; a plain bind first makes a port
   // held by another process fail with AddrInUse, as it does without workers.
-  if (shared && resolved.port !== 0) {
-    Deno.listen({ hostname: resolved.hostname, port: resolved.port }).close();
-  }
-  const listener = listenTcp(resolved.hostname, resolved.port, resolved.tls, shared);
-  const backplane = shared ? new PeerBackplane() : undefined;
+  const listener = inUse("event server", "-p/--port", resolved.port, () => {
+    if (shared && resolved.port !== 0) {
+      Deno.listen({ hostname: resolved.hostname, port: resolved.port }).close();
+    }
+    return listenTcp(resolved.hostname, resolved.port, resolved.tls, shared);
+  });
+  // In a cluster every node joins NATS, the threads of one process too; else threads join by ports.
+  const peers = shared && resolved.cluster.length === 0 ? new PeerBackplane() : undefined;
+  const backplane: Backplane | undefined = resolved.cluster.length > 0
+    ? await joinCluster(resolved.cluster, nodeURI(listener, resolved))
+    : peers;
   let workers: WorkerThreads | undefined;
   const node = new EventNode(resolved, {
     listener,
-    ...(backplane ? { backplane, gatherStats: () => workers!.gatherStats() } : {}),
+    ...(backplane ? { backplane } : {}),
+    ...(shared ? { gatherStats: () => workers!.gatherStats() } : {}),
   });
   const parts: Parts = { node };
   warnIfExposed(node.hostname, resolved.ident, `Event server ${node.uri}`);
   try {
-    if (backplane) {
+    if (shared) {
       parts.workers = workers = await startWorkerThreads(resolved, {
-        backplane,
+        backplane: peers,
         port: node.port,
         connectionCount: node.connectionCount,
         stats: node.stats,
       });
     }
-    if (resolved.httpPort !== false) {
-      parts.http = startHttpSide(
-        {
-          serve: (transport) => node.serve(transport),
-          stats: () => workers?.gatherStats() ?? node.stats(),
-          unhealthy: () =>
-            node.acceptFailing ? "the event server cannot accept connections" : undefined,
-          maxFrameBytes: resolved.maxFrameBytes,
-        },
-        resolved.hostname,
-        resolved.httpPort,
-      );
+    const httpPort = resolved.httpPort;
+    if (httpPort !== false) {
+      parts.http = inUse("HTTP side", "--http-port (or --no-http)", httpPort, () =>
+        startHttpSide(
+          {
+            serve: (transport) => node.serve(transport),
+            stats: () => workers?.gatherStats() ?? node.stats(),
+            unhealthy: () => unhealthy(parts),
+            maxFrameBytes: resolved.maxFrameBytes,
+            allowOrigins: resolved.allowOrigins,
+            monitoring: { passphrase: resolved.ident !== undefined, token: resolved.monitorToken },
+          },
+          resolved.hostname,
+          httpPort,
+          resolved.httpHeaderTimeoutMs,
+        ));
     }
     // Registered last, so a client that finds the name finds a server fully up.
     parts.naming = await startNaming(resolved, node.uri);

@@ -7,6 +7,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import type { QueueBudget } from "../broker/queue_budget.ts";
 import { type QueueLimits, SubscriberQueue } from "../broker/subscriber_queue.ts";
 import { FrameError, RequestError } from "../errors.ts";
 import { makeNonce, serverProof, verifyClientProof } from "../protocol/auth.ts";
@@ -52,6 +53,8 @@ export interface SessionContext {
   readonly serverName: string;
   /** Queue sizes and policy until the handler chooses its own. */
   readonly queue: QueueLimits;
+  /** The server's total of queued bytes, if it bounds it. */
+  readonly budget?: QueueBudget;
   readonly watchdog: Watchdog;
   readonly throttle: AuthThrottle;
   readonly counters: ReliabilityCounters;
@@ -100,6 +103,8 @@ export class Session {
   #finishing: Promise<void> | undefined;
   /** Needed until the handshake is done, then dropped. */
   #serverNonce: Uint8Array | undefined = makeNonce();
+  /** Aborted when the session ends: stops a handshake waiting in the throttle. */
+  #stop = new AbortController();
 
   constructor(transport: Transport, ctx: SessionContext) {
     this.#transport = transport;
@@ -109,6 +114,7 @@ export class Session {
       (bytes) => writeAll(transport, bytes),
       ctx.queue,
       () => this.close(),
+      ctx.budget,
     );
   }
 
@@ -204,6 +210,7 @@ export class Session {
       return;
     }
     this.#closed = true;
+    this.#stop.abort();
     this.queue.close();
     this.#transport.close();
   }
@@ -236,6 +243,9 @@ export class Session {
     if (frame.type !== FrameType.CONNECT) {
       throw new FrameError(ErrorCode.PROTOCOL, "Expected CONNECT as the first frame");
     }
+    // A host with many refusals waits before any verdict, right or wrong: no early READY.
+    if (!await ctx.throttle.admit(this.remote, this.#stop.signal)) return false;
+    if (this.#closed || this.#finishing) return false;
     const connect = decodeConnect(frame.body, PROTOCOL_VERSION);
     if (connect.version !== PROTOCOL_VERSION) {
       await this.#refuseHandshake(
@@ -272,14 +282,14 @@ export class Session {
       return false;
     }
     this.queue.control(encodeReady(proof));
+    this.#transport.authenticated?.();
     return true;
   }
 
-  /** A refused handshake ends the connection; repeated ones from a host wait first. */
+  /** A refused handshake ends the connection, and counts against its host (auth_throttle.ts). */
   async #refuseHandshake(code: number, message: string): Promise<void> {
     this.#ctx.counters.refusedHandshakes++;
-    const delayMs = this.#ctx.throttle.refused(this.remote, Date.now());
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    this.#ctx.throttle.refused(this.remote, Date.now());
     this.queue.control(encodeErr({ requestId: 0, code, message }));
     await this.#finish(code, message);
   }
@@ -328,6 +338,7 @@ export class Session {
   #end(): void {
     const wasClosed = this.#closed;
     this.#closed = true;
+    this.#stop.abort();
     this.#handler?.closed();
     this.queue.close();
     if (!wasClosed) this.#transport.close();

@@ -19,6 +19,12 @@ export interface Transport {
   closed(): Promise<void>;
   /** Where the peer is (`host:port`, or a description), for logs and statistics. */
   readonly remote: string;
+  /**
+   * Told by a server once the peer has authenticated (READY sent): a
+   * transport that must buffer what it receives (WebSocket cannot pause its
+   * sender) may then hold more for it than for a stranger.
+   */
+  authenticated?(): void;
 }
 
 /** Writes every byte of `bytes`, however many calls that takes. */

@@ -26,6 +26,8 @@ export interface WebSocketTransportOptions {
    * Default: no limit (a client trusts its server).
    */
   maxUnreadBytes?: number;
+  /** The same until `authenticated()`: a stranger gets less. Default: `maxUnreadBytes`. */
+  maxUnreadBytesBeforeAuth?: number;
 }
 
 /** A WebSocket (open or still connecting) as a `Transport`. */
@@ -35,6 +37,7 @@ export class WebSocketTransport implements Transport {
   #chunks: Uint8Array[] = [];
   #unread = 0;
   #maxUnread: number;
+  #maxUnreadAfterAuth: number;
   #ended = false;
   #wake: (() => void) | undefined;
   #opened: Promise<void>;
@@ -43,7 +46,8 @@ export class WebSocketTransport implements Transport {
   constructor(socket: WebSocket, options: WebSocketTransportOptions = {}) {
     this.#socket = socket;
     this.remote = options.remote ?? socket.url;
-    this.#maxUnread = options.maxUnreadBytes ?? Infinity;
+    this.#maxUnreadAfterAuth = options.maxUnreadBytes ?? Infinity;
+    this.#maxUnread = options.maxUnreadBytesBeforeAuth ?? this.#maxUnreadAfterAuth;
     socket.binaryType = "arraybuffer";
     this.#opened = socket.readyState === WebSocket.CONNECTING
       ? new Promise((resolve) => {
@@ -80,6 +84,10 @@ export class WebSocketTransport implements Transport {
       this.#socket.close(code, reason);
     } catch { /* already closing */ }
     this.#closed.resolve();
+  }
+
+  authenticated(): void {
+    this.#maxUnread = this.#maxUnreadAfterAuth;
   }
 
   async read(buffer: Uint8Array): Promise<number | null> {
