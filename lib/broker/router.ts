@@ -77,14 +77,15 @@ export class Router {
    * that wants it, all sharing one encoded body.
    *
    * @param blocked Receives the targets that are full in block mode: the
-   * caller must wait for their room before it routes more.
+   * caller must wait for their room before it routes more. Without it (the
+   * server's own events, which nobody can hold), full queues drop the event.
    */
   route(
     subject: CachedSubject,
     time: number,
     codec: number,
     payload: Uint8Array,
-    blocked: Target[],
+    blocked: Target[] | undefined,
   ): void {
     const totals = this.totals;
     totals.events++;
@@ -100,9 +101,10 @@ export class Router {
     totals.routed += targets.length;
     for (let i = 0; i < targets.length; i++) {
       const { member, sids } = targets[i]!;
-      if (!member.deliver(sids, body)) blocked.push(member);
+      if (blocked === undefined) member.deliverOrDrop(sids, body);
+      else if (!member.deliver(sids, body)) blocked.push(member);
     }
-    if (remote) forwarder.forward(subject, body, blocked);
+    if (remote) forwarder.forward(subject, body, blocked ?? []);
   }
 
   /**

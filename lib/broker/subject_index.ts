@@ -67,6 +67,8 @@ export class SubjectIndex<T> {
   #generation = 0;
   #memoLimit: number;
   #onInterest: InterestListener | undefined;
+  /** Patterns run against subjects so far (each distinct subject once per pattern change). */
+  patternTests = 0;
 
   constructor(options: SubjectIndexOptions = {}) {
     this.#memoLimit = options.memoLimit ?? DEFAULT_MEMO_LIMIT;
@@ -106,6 +108,16 @@ export class SubjectIndex<T> {
         this.#onInterest?.("pattern", pattern.source, true);
       }
     }
+  }
+
+  /** Whether some member subscribes to the exact subject key `key`. */
+  hasExact(key: string): boolean {
+    return this.#exact.has(key);
+  }
+
+  /** Whether some member subscribes to the pattern `source`. */
+  hasPattern(source: string): boolean {
+    return this.#patterns.has(source);
   }
 
   /** The compiled pattern for `source` if some member has it already (so it is not compiled again). */
@@ -180,6 +192,7 @@ export class SubjectIndex<T> {
     const found = new Map<T, number[]>();
     if (exact !== undefined) { for (const [member, sids] of exact) found.set(member, [...sids]); }
     for (const { pattern, members } of this.#patterns.values()) {
+      this.patternTests++;
       if (!pattern.test(subject)) continue;
       for (const [member, sids] of members) {
         const known = found.get(member);

@@ -33,6 +33,8 @@ export interface Backplane extends Forwarder {
   interestInForce(): Promise<void>;
   /** Resolves once the other nodes processed everything forwarded so far; undefined when nothing is pending. */
   settled(): Promise<void> | undefined;
+  /** Whether another node wants this exact subject key or pattern (for `$es.interest`). */
+  remoteInterest?(kind: "exact" | "pattern", key: string): boolean;
   /** The state of the link to the other nodes, for the statistics. */
   stats?(): Record<string, unknown>;
   /** Leaves the other nodes. */

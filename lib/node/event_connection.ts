@@ -13,6 +13,7 @@ import { ErrorCode, FrameType, OverflowCode, UNLIMITED } from "../protocol/const
 import type { Connect } from "../protocol/frames/connect.ts";
 import { decodePub, newPubFrame } from "../protocol/frames/pub.ts";
 import { decodeRequest } from "../protocol/frames/request.ts";
+import { fromUtf8 } from "../protocol/frames/_body.ts";
 import { decodeSubscribe } from "../protocol/frames/subscribe.ts";
 import { decodeUnsubscribe } from "../protocol/frames/unsubscribe.ts";
 import type { RawFrame } from "../protocol/parser.ts";
@@ -49,6 +50,8 @@ export interface ConnectionHost {
   settled(): Promise<void> | undefined;
   /** The server's statistics as JSON bytes. */
   statsReply(): Promise<Uint8Array>;
+  /** What the server's subscriptions say about `subject`, as JSON bytes. */
+  explainReply(subject: string): Promise<Uint8Array>;
 }
 
 const POLICIES: Record<number, OverflowPolicy | undefined> = {
@@ -114,6 +117,11 @@ export class EventConnection implements SessionHandler {
           return;
         }
         return settled.then(() => this.session.reply(requestId));
+      }
+      case FrameType.EXPLAIN: {
+        const { requestId, body } = decodeRequest(frame.body, "EXPLAIN");
+        const subject = fromUtf8(body, "EXPLAIN frame");
+        return this.#host.explainReply(subject).then((json) => this.session.reply(requestId, json));
       }
       case FrameType.STATS: {
         const { requestId } = decodeRequest(frame.body, "STATS");

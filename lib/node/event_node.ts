@@ -25,6 +25,8 @@ import { type Transport, writeAll } from "../transport/transport.ts";
 import { VERSION } from "../version.ts";
 import type { Backplane } from "./backplane.ts";
 import { EventConnection } from "./event_connection.ts";
+import { InterestEvents } from "./interest_events.ts";
+import { explain, type ExplainMatch } from "./explain.ts";
 import { defaultPolicy, type NodeOptions } from "./options.ts";
 import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
 
@@ -32,6 +34,8 @@ const log = getLogger(["es", "server"]);
 
 /** Time sessions get to receive their BYE and drain on close. */
 const CLOSE_DRAIN_MS = 2_000;
+/** Most matches an EXPLAIN reply lists (the rest are counted). */
+const MAX_EXPLAINED = 1000;
 /** How long a refused connection gets to receive its BYE. */
 const REFUSAL_WRITE_MS = 1000;
 
@@ -45,6 +49,8 @@ export interface EventNodeParts {
   connectionCount?: Int32Array;
   /** The whole server's statistics, when they are more than this node's own. */
   gatherStats?: () => Promise<ServerStats>;
+  /** What the whole server's subscriptions say about a subject, when there are other nodes. */
+  gatherExplain?: (subject: string) => Promise<ExplainMatch[]>;
 }
 
 /**
@@ -75,9 +81,10 @@ export class EventNode {
   #context: SessionContext;
   #sampler = new RateSampler();
   #sampleTimer: ReturnType<typeof setInterval>;
-  #retired = { delivered: 0, dropped: 0 };
+  #retired = { delivered: 0, dropped: 0, byPolicy: {} as Record<string, number> };
   #ended = new Map<Session, PromiseWithResolvers<void>>();
   #closing: Promise<void> | undefined;
+  #interest: InterestEvents;
 
   constructor(options: NodeOptions, parts: EventNodeParts = {}) {
     this.options = options;
@@ -85,13 +92,16 @@ export class EventNode {
     this.connectionCount = parts.connectionCount ?? new Int32Array(new SharedArrayBuffer(4));
     const backplane = parts.backplane;
     this.router = new Router({
-      ...(backplane
-        ? {
-          forwarder: backplane,
-          onInterest: (kind, item, present) => backplane.interestChanged(kind, item, present),
-        }
-        : {}),
+      ...(backplane ? { forwarder: backplane } : {}),
+      onInterest: (kind, item, present) => {
+        backplane?.interestChanged(kind, item, present);
+        this.#interest.changed(kind, item, present);
+      },
     });
+    this.#interest = new InterestEvents(
+      this.router,
+      backplane?.remoteInterest?.bind(backplane),
+    );
     const addr = parts.listener?.addr as Deno.NetAddr | undefined;
     this.hostname = addr?.hostname ?? options.hostname;
     this.port = addr?.port ?? options.port;
@@ -103,10 +113,22 @@ export class EventNode {
       router: this.router,
       counters: this.counters,
       subjects: this.subjects,
-      interestInForce: () => backplane?.interestInForce() ?? Promise.resolve(),
+      interestInForce: () => {
+        this.#interest.publish();
+        return backplane?.interestInForce() ?? Promise.resolve();
+      },
       settled: () => backplane?.settled(),
       statsReply: async () =>
         new TextEncoder().encode(JSON.stringify(await (parts.gatherStats ?? this.stats)())),
+      explainReply: async (subject: string) => {
+        const all = parts.gatherExplain
+          ? await parts.gatherExplain(subject)
+          : this.explain(subject);
+        // The reply must fit a frame: the first matches, and how many more there were.
+        const matches = all.slice(0, MAX_EXPLAINED);
+        const body = { subject, matches, more: all.length - matches.length };
+        return new TextEncoder().encode(JSON.stringify(body));
+      },
     };
     this.#context = {
       ident: options.ident,
@@ -174,6 +196,11 @@ export class EventNode {
     if (this.sessions.delete(session)) Atomics.sub(this.connectionCount, 0, 1);
     this.#retired.delivered += session.queue.delivered;
     this.#retired.dropped += session.queue.dropped;
+    if (session.queue.dropped > 0) {
+      const policy = session.queue.limits.policy;
+      const byPolicy = this.#retired.byPolicy;
+      byPolicy[policy] = (byPolicy[policy] ?? 0) + session.queue.dropped;
+    }
     this.#ended.get(session)?.resolve();
     this.#ended.delete(session);
   }
@@ -195,11 +222,19 @@ export class EventNode {
     );
     stats.totals.delivered += this.#retired.delivered;
     stats.totals.dropped += this.#retired.dropped;
+    for (const [policy, count] of Object.entries(this.#retired.byPolicy)) {
+      stats.droppedByPolicy[policy] = (stats.droppedByPolicy[policy] ?? 0) + count;
+    }
     stats.reliability = this.counters.toJSON();
     const cluster = this.#parts.backplane?.stats?.();
     if (cluster) stats.cluster = cluster;
     return Promise.resolve(stats);
   };
+
+  /** The subscriptions on this node an event on `subject` would reach, and why. */
+  explain(subject: string): ExplainMatch[] {
+    return explain(subject, this.sessions, this.router);
+  }
 
   /** Stops accepting, tells every client (BYE), lets queues drain briefly, and closes. */
   close(): Promise<void> {
