@@ -89,6 +89,13 @@ export class EventConnection implements SessionHandler {
     if (policy === undefined) {
       throw new RequestError(ErrorCode.PROTOCOL, `Unknown overflow policy ${connect.overflow}`);
     }
+    // Holding publishers is the operator's choice: a subscriber cannot impose it on a dropping server.
+    if (policy === "block" && !options.blockQueue) {
+      throw new RequestError(
+        ErrorCode.LIMIT,
+        'Overflow policy "block" refused: this server drops events for full queues (--no-block-queue); choose drop-new, drop-old or latest',
+      );
+    }
     const capacity = connect.queueSize === 0 ? options.queueSize : connect.queueSize;
     if (capacity > options.maxQueueSize) {
       throw new RequestError(
