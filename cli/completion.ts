@@ -4,6 +4,7 @@
  * flags, read from each command's own `--help`, so it cannot drift from them.
  */
 
+import { HELP as EXPLAIN_HELP } from "./explain.ts";
 import { HELP as NS_HELP } from "./ns.ts";
 import { HELP as PING_HELP } from "./ping.ts";
 import { HELP as PUBLISH_HELP } from "./publish.ts";
@@ -40,6 +41,7 @@ export const COMPLETIONS: Record<string, string> = {
   subscribe: flagsOf(SUBSCRIBE_HELP).join(" "),
   sub: flagsOf(SUBSCRIBE_HELP).join(" "),
   stats: flagsOf(STATS_HELP).join(" "),
+  explain: flagsOf(EXPLAIN_HELP).join(" "),
   ping: flagsOf(PING_HELP).join(" "),
   completion: "bash zsh",
 };

@@ -4,6 +4,7 @@
 import { EsError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
 import { completion } from "./completion.ts";
+import { explainCommand } from "./explain.ts";
 import { ping } from "./ping.ts";
 import { publish } from "./publish.ts";
 import { serve } from "./serve.ts";
@@ -23,6 +24,7 @@ Commands:
   subscribe SUBJECT... [-m PATTERN]...
                                print events as they arrive; alias: sub
   stats                        show the server's counters
+  explain SUBJECT              which subscriptions an event on SUBJECT would reach, and why
   ping                         measure the round trip to the event server
   completion bash|zsh          print a shell completion script
 
@@ -38,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   subscribe,
   sub: subscribe,
   stats,
+  explain: explainCommand,
   ping,
   completion,
   ns: async (args) => (await import("./ns.ts")).ns(args),

@@ -3,7 +3,7 @@
 
 import { Subscriber } from "../lib/client/subscriber.ts";
 import type { Event } from "../lib/client/event.ts";
-import type { ClientOptions } from "../lib/client/options.ts";
+import type { ClientOptions, Overflow } from "../lib/client/options.ts";
 import { CLIENT_OPTIONS, intFlag, parse, printHelp, UsageError } from "./usage.ts";
 import { IDENT_HELP } from "./trust_flags.ts";
 import { clientOptions, toJson } from "./client_flags.ts";
@@ -21,6 +21,10 @@ Options:
       --raw                print the message only (strings and bytes as they are), one per line
       --count N            exit after N events
       --timeout SECONDS    stop after SECONDS; exit code 1 if --count was not reached by then
+      --group NAME         join queue group NAME: of its members, one gets each event
+      --overflow POLICY    when this subscriber's queue on the server is full: block,
+                           drop-new, drop-old or latest (default: the server's policy)
+      --queue-size N       size of this subscriber's queue on the server (default: the server's)
       --es URI             event server (es://HOST:PORT, env ES_URL); else found by name
       --ns URI             name server (ns://HOST:PORT, env ES_NS)
 ${IDENT_HELP}
@@ -35,7 +39,12 @@ const OPTIONS = {
   raw: { type: "boolean" },
   count: { type: "string" },
   timeout: { type: "string" },
+  group: { type: "string" },
+  overflow: { type: "string" },
+  "queue-size": { type: "string" },
 } as const;
+
+const POLICIES: readonly Overflow[] = ["block", "drop-new", "drop-old", "latest"];
 
 /** How events are printed. */
 type Format = "text" | "json" | "raw";
@@ -118,7 +127,22 @@ export async function subscribe(args: string[]): Promise<number> {
   const count = intFlag("--count", values.count, 1) ?? Infinity;
   const timeoutMs = timeoutFlag(values.timeout);
   const format: Format = values.json ? "json" : values.raw ? "raw" : "text";
-  const subscriber = new PrintingSubscriber(clientOptions(values), format, count);
+  const options = clientOptions(values);
+  if (values.overflow !== undefined) {
+    if (!POLICIES.includes(values.overflow as Overflow)) {
+      throw new UsageError(
+        `Invalid value for --overflow: ${JSON.stringify(values.overflow)} (expected ${
+          POLICIES.join(", ")
+        })`,
+      );
+    }
+    options.overflow = values.overflow as Overflow;
+  }
+  const queueSize = intFlag("--queue-size", values["queue-size"], 1);
+  if (queueSize !== undefined) options.queueSize = queueSize;
+  const group = values.group;
+  if (group === "") throw new UsageError("Invalid value for --group: the name is empty");
+  const subscriber = new PrintingSubscriber(options, format, count);
   subscriber.addEventListener("disconnect", (e) => {
     console.error(
       `Disconnected: ${e.detail.error.message}${e.detail.willReconnect ? "; reconnecting" : ""}`,
@@ -136,8 +160,9 @@ export async function subscribe(args: string[]): Promise<number> {
     subscriber.abort();
   }, timeoutMs);
   try {
-    if (positionals.length > 0) await subscriber.subscribe(positionals);
-    if (patterns.length > 0) await subscriber.subscribeMatch(patterns);
+    const how = group === undefined ? {} : { group };
+    if (positionals.length > 0) await subscriber.subscribe(positionals, how);
+    if (patterns.length > 0) await subscriber.subscribeMatch(patterns, how);
     console.error(`Subscribed to ${[...positionals, ...patterns.map((p) => `/${p}/`)].join(", ")}`);
     await subscriber.listen();
   } finally {

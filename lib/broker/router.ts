@@ -80,7 +80,8 @@ export class Router {
    * that wants it, all sharing one encoded body.
    *
    * @param blocked Receives the targets that are full in block mode: the
-   * caller must wait for their room before it routes more.
+   * caller must wait for their room before it routes more. Without it (the
+   * server's own events, which nobody can hold), full queues drop the event.
    * @param publisher The publishing connection's id (other nodes hold it by that id).
    */
   route(
@@ -88,26 +89,30 @@ export class Router {
     time: number,
     codec: number,
     payload: Uint8Array,
-    blocked: Blocker[],
+    blocked: Blocker[] | undefined,
     publisher = 0,
   ): void {
     const totals = this.totals;
-    totals.events++;
-    this.#count(subject);
+    // The server's own events (no `blocked`: nobody to hold) are not counted as publishes.
+    if (blocked !== undefined) {
+      totals.events++;
+      this.#count(subject);
+    }
     const targets = this.index.targets(subject.subject, subject.key);
     const forwarder = this.#forwarder;
     const remote = forwarder !== undefined && forwarder.wants(subject);
     if (targets.length === 0 && !remote) {
-      totals.unrouted++;
+      if (blocked !== undefined) totals.unrouted++;
       return;
     }
     const body = this.#bodies.write(time, codec, subject.bytes, payload);
-    totals.routed += targets.length;
+    if (blocked !== undefined) totals.routed += targets.length;
     for (let i = 0; i < targets.length; i++) {
       const { member, sids } = targets[i]!;
-      if (!member.deliver(sids, body)) blocked.push(member);
+      if (blocked === undefined) member.deliverOrDrop(sids, body);
+      else if (!member.deliver(sids, body)) blocked.push(member);
     }
-    if (remote) forwarder.forward(subject, body, blocked, publisher);
+    if (remote) forwarder.forward(subject, body, blocked ?? [], publisher);
   }
 
   /**

@@ -7,6 +7,7 @@
 
 import { encodeSids } from "../protocol/frames/event.ts";
 import { subjectKey } from "../protocol/subjects.ts";
+import { RESERVED_PREFIX } from "../protocol/constants.ts";
 import type { CompiledPattern } from "./pattern.ts";
 
 /** Most distinct subjects remembered; past it the memo starts over. */
@@ -67,6 +68,8 @@ export class SubjectIndex<T> {
   #generation = 0;
   #memoLimit: number;
   #onInterest: InterestListener | undefined;
+  /** Patterns run against subjects so far (each distinct subject once per pattern change). */
+  patternTests = 0;
 
   constructor(options: SubjectIndexOptions = {}) {
     this.#memoLimit = options.memoLimit ?? DEFAULT_MEMO_LIMIT;
@@ -106,6 +109,16 @@ export class SubjectIndex<T> {
         this.#onInterest?.("pattern", pattern.source, true);
       }
     }
+  }
+
+  /** Whether some member subscribes to the exact subject key `key`. */
+  hasExact(key: string): boolean {
+    return this.#exact.has(key);
+  }
+
+  /** Whether some member subscribes to the pattern `source`. */
+  hasPattern(source: string): boolean {
+    return this.#patterns.has(source);
   }
 
   /** The compiled pattern for `source` if some member has it already (so it is not compiled again). */
@@ -173,13 +186,15 @@ export class SubjectIndex<T> {
 
   #compute(subject: string, key: string): readonly Delivery<T>[] {
     const exact = this.#exact.get(key);
-    if (this.#patterns.size === 0) {
+    // The server's own subjects ($es.…) reach exact subscriptions only: `.*` is not asking for them.
+    if (this.#patterns.size === 0 || key.startsWith(RESERVED_PREFIX)) {
       if (exact === undefined) return NONE;
       return [...exact].map(([member, sids]) => ({ member, sids: encodeSids(sids) }));
     }
     const found = new Map<T, number[]>();
     if (exact !== undefined) { for (const [member, sids] of exact) found.set(member, [...sids]); }
     for (const { pattern, members } of this.#patterns.values()) {
+      this.patternTests++;
       if (!pattern.test(subject)) continue;
       for (const [member, sids] of members) {
         const known = found.get(member);

@@ -206,6 +206,26 @@ export class Client extends StatusSource implements AsyncDisposable {
     return JSON.parse(new TextDecoder().decode(body));
   }
 
+  /**
+   * Which subscriptions an event on `subject` would reach, and why, as the
+   * server answers `es explain` (nothing is published). `matches` lists them
+   * (at most 1,000; `more` counts the rest).
+   *
+   * @example
+   * ```ts
+   * const { matches } = await client.explain("STOCKQUOTE.SUN");
+   * if (matches.length === 0) console.log("nobody wants it");
+   * ```
+   */
+  async explain(
+    subject: string,
+  ): Promise<{ subject: string; matches: Record<string, unknown>[]; more: number }> {
+    const body = await this.#link.run((c) =>
+      c.bodyRequest(FrameType.EXPLAIN, new TextEncoder().encode(subject))
+    );
+    return JSON.parse(new TextDecoder().decode(body));
+  }
+
   /** Subscribes to exact subjects; resolves once the server has registered them. */
   subscribe(
     subjects: string | readonly string[],

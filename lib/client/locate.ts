@@ -15,6 +15,7 @@ const OVERFLOW_CODES: Record<Overflow, OverflowCode> = {
   "block": OverflowCode.BLOCK,
   "drop-new": OverflowCode.DROP_NEW,
   "drop-old": OverflowCode.DROP_OLD,
+  "latest": OverflowCode.LATEST,
 };
 import { locateNameServer } from "./name_proxy.ts";
 import { browserEventServer } from "./browser_default.ts";

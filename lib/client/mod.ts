@@ -8,7 +8,7 @@
 
 export { Publisher } from "./publisher.ts";
 export { Subscriber } from "./subscriber.ts";
-export type { SubscriberOptions } from "./subscriber.ts";
+export type { SubscribeOptions, SubscriberOptions } from "./subscriber.ts";
 export { Client, connect, Subscription } from "./client.ts";
 export type { SubscriptionOptions } from "./client.ts";
 export type { Event } from "./event.ts";

@@ -9,9 +9,10 @@ import type { ReconnectOptions } from "./reconnect.ts";
 /**
  * What the server does with events for a client whose queue is full (SPEC §6):
  * `"block"` holds the publishers (only where the server's default is block),
- * `"drop-new"` drops the newest event, `"drop-old"` drops the oldest queued one.
+ * `"drop-new"` drops the newest event, `"drop-old"` drops the oldest queued one,
+ * `"latest"` keeps one queued event per subject, the newest (conflation).
  */
-export type Overflow = "block" | "drop-new" | "drop-old";
+export type Overflow = "block" | "drop-new" | "drop-old" | "latest";
 
 /** Options shared by every client. */
 export interface ClientOptions {

@@ -31,6 +31,17 @@ export interface SubscriberOptions extends ClientOptions {
 interface Entry {
   pattern: boolean;
   item: string;
+  /** Queue group, or "" for none. */
+  group: string;
+}
+
+/** Options of one `subscribe()` or `subscribeMatch()` call. */
+export interface SubscribeOptions {
+  /**
+   * A queue group: of the connections subscribed with the same group whose
+   * subscriptions match an event, one receives it (round robin).
+   */
+  group?: string;
 }
 
 /** What waits for `event()`: an event with the ids it matched, or a loss notice. */
@@ -80,7 +91,7 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
     return [...this.#entries].map(([sid, e]) => ({
       pattern: e.pattern,
       firstSid: sid,
-      group: "",
+      group: e.group,
       items: [e.item],
     }));
   }
@@ -115,16 +126,16 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
     return TrackedPromise.track(inner, (error) => this.#buffer.close(error, true));
   }
 
-  #add(pattern: boolean, items: string | readonly string[]): Promise<void> {
-    const fresh = [...new Set(toList(items))].filter((item) => !this.#has(pattern, item));
+  #add(pattern: boolean, items: string | readonly string[], group = ""): Promise<void> {
+    const fresh = [...new Set(toList(items))].filter((item) => !this.#has(pattern, item, group));
     return this.#track((async () => {
       if (pattern) fresh.forEach(checkPatternSyntax);
       if (fresh.length === 0) return;
       const firstSid = this.#link.allocateSids(fresh.length);
       // Known before the request goes: events may come before its reply.
-      fresh.forEach((item, i) => this.#entries.set(firstSid + i, { pattern, item }));
+      fresh.forEach((item, i) => this.#entries.set(firstSid + i, { pattern, item, group }));
       try {
-        await this.#link.run((c) => c.subscribe(pattern, firstSid, "", fresh));
+        await this.#link.run((c) => c.subscribe(pattern, firstSid, group, fresh));
       } catch (error) {
         fresh.forEach((_, i) => this.#entries.delete(firstSid + i));
         throw error;
@@ -132,17 +143,24 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
     })());
   }
 
-  #has(pattern: boolean, item: string): boolean {
+  #has(pattern: boolean, item: string, group: string): boolean {
     const key = pattern ? item : subjectKey(item);
     for (const e of this.#entries.values()) {
-      if (e.pattern === pattern && (pattern ? e.item : subjectKey(e.item)) === key) return true;
+      if (
+        e.pattern === pattern && e.group === group &&
+        (pattern ? e.item : subjectKey(e.item)) === key
+      ) return true;
     }
     return false;
   }
 
-  /** Subscribes to exact subjects (case-insensitive). Resolves once the server has registered them. */
-  subscribe(subjects: string | readonly string[]): Promise<void> {
-    return this.#add(false, subjects);
+  /**
+   * Subscribes to exact subjects (case-insensitive). Resolves once the server
+   * has registered them. With `group`, of the subscribers of that group one gets
+   * each event.
+   */
+  subscribe(subjects: string | readonly string[], options: SubscribeOptions = {}): Promise<void> {
+    return this.#add(false, subjects, options.group);
   }
 
   /**
@@ -152,8 +170,11 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
    * @throws {SyntaxError} (rejects) for a pattern that is not a regular expression.
    * @throws {ProtocolError} (rejects) for a pattern the server cannot run; nothing is registered.
    */
-  subscribeMatch(patterns: string | readonly string[]): Promise<void> {
-    return this.#add(true, patterns);
+  subscribeMatch(
+    patterns: string | readonly string[],
+    options: SubscribeOptions = {},
+  ): Promise<void> {
+    return this.#add(true, patterns, options.group);
   }
 
   /**

@@ -50,6 +50,10 @@ export class PeerBackplane implements Backplane {
     if (ops.length > 0) void peer.sendInterest(ops);
   }
 
+  remoteInterest(kind: "exact" | "pattern", key: string): boolean {
+    return kind === "exact" ? this.peerIndex.hasExact(key) : this.peerIndex.hasPattern(key);
+  }
+
   interestChanged(kind: "exact" | "pattern", item: string, present: boolean): void {
     const op = kind === "pattern"
       ? (present ? InterestCode.ADD_PATTERN : InterestCode.REMOVE_PATTERN)

@@ -23,6 +23,7 @@ export function mergeStats(all: ServerStats[]): ServerStats {
     ...first,
     totals,
     subscribers: first.subscribers.map((s) => ({ ...s, worker: 0 })),
+    droppedByPolicy: { ...first.droppedByPolicy },
     ...(first.reliability ? { reliability: { ...first.reliability } } : {}),
     ...(first.cluster ? { cluster: { ...first.cluster } } : {}),
     workerConnections: all.map((s) => s.connections),
@@ -34,6 +35,10 @@ export function mergeStats(all: ServerStats[]): ServerStats {
     merged.rate += other.rate;
     merged.exactSubjects += other.exactSubjects;
     merged.patterns += other.patterns;
+    merged.patternTests += other.patternTests;
+    for (const [policy, count] of Object.entries(other.droppedByPolicy)) {
+      merged.droppedByPolicy[policy] = (merged.droppedByPolicy[policy] ?? 0) + count;
+    }
     for (const key of Object.keys(totals) as (keyof typeof totals)[]) {
       totals[key] += other.totals[key];
     }

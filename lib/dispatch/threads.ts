@@ -11,6 +11,7 @@ import type { PeerBackplane } from "./backplane.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import { mergeStats } from "./merge_stats.ts";
 import { emitWorkerLog } from "./worker_logging.ts";
+import type { ExplainMatch } from "../node/explain.ts";
 
 const log = getLogger(["es", "dispatch"]);
 
@@ -24,12 +25,15 @@ interface WorkerHandle {
   ready: PromiseWithResolvers<void>;
   closed: PromiseWithResolvers<void>;
   stats: Map<number, (stats: ServerStats) => void>;
+  explained: Map<number, (matches: ExplainMatch[]) => void>;
 }
 
 /** The dispatch workers of a server, as the main thread holds them. */
 export interface WorkerThreads {
   /** The statistics of every node, merged (node 0's first). */
   gatherStats(): Promise<ServerStats>;
+  /** What every node's subscriptions say about `subject`, each match with its node. */
+  gatherExplain(subject: string): Promise<ExplainMatch[]>;
   /** Closes every worker. */
   close(): Promise<void>;
 }
@@ -38,6 +42,7 @@ export interface WorkerThreads {
 export interface MainNode {
   readonly port: number;
   readonly connectionCount: Int32Array;
+  explain(subject: string): ExplainMatch[];
   /** Node 0's backplane, started by node 0, that the workers join as peers; none in a cluster. */
   readonly backplane: PeerBackplane | undefined;
   stats(): Promise<ServerStats>;
@@ -90,6 +95,22 @@ export async function startWorkerThreads(
     );
     return Promise.all([main.stats(), ...replies]).then(mergeStats);
   };
+  const gatherExplain = (subject: string): Promise<ExplainMatch[]> => {
+    const req = nextRequest++;
+    const replies = handles.map((h) =>
+      withTimeout(
+        new Promise<ExplainMatch[]>((resolve) => {
+          h.explained.set(req, resolve);
+          h.worker.postMessage({ t: "explain", req, subject } satisfies ToWorker);
+        }),
+        CLOSE_TIMEOUT_MS,
+        "A dispatch worker did not answer for explain",
+      )
+    );
+    return Promise.all([main.explain(subject), ...replies]).then((all) =>
+      all.flatMap((matches, worker) => matches.map((m) => ({ ...m, worker })))
+    );
+  };
   for (const init of inits) {
     const worker = new Worker(new URL("./worker_main.ts", import.meta.url), { type: "module" });
     const handle: WorkerHandle = {
@@ -97,6 +118,7 @@ export async function startWorkerThreads(
       ready: Promise.withResolvers(),
       closed: Promise.withResolvers(),
       stats: new Map(),
+      explained: new Map(),
     };
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
@@ -109,6 +131,13 @@ export async function startWorkerThreads(
       } else if (m.t === "gather") {
         void gatherStats().then((stats) =>
           worker.postMessage({ t: "gathered", req: m.req, stats } satisfies ToWorker)
+        );
+      } else if (m.t === "explained") {
+        handle.explained.get(m.req)?.(m.matches);
+        handle.explained.delete(m.req);
+      } else if (m.t === "gatherExplain") {
+        void gatherExplain(m.subject).then((matches) =>
+          worker.postMessage({ t: "explainedAll", req: m.req, matches } satisfies ToWorker)
         );
       } else if (m.t === "closed") handle.closed.resolve();
       else if (m.t === "log") emitWorkerLog(m.record);
@@ -134,6 +163,7 @@ export async function startWorkerThreads(
   }
   return {
     gatherStats,
+    gatherExplain,
     async close(): Promise<void> {
       for (const h of handles) h.worker.postMessage({ t: "close" } satisfies ToWorker);
       await withTimeout(

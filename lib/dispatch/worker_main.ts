@@ -7,6 +7,7 @@
 
 import { EventNode } from "../node/event_node.ts";
 import type { ServerStats } from "../node/stats.ts";
+import type { ExplainMatch } from "../node/explain.ts";
 import { listenTcp } from "../transport/tcp_listen.ts";
 import { PeerBackplane } from "./backplane.ts";
 import { joinCluster } from "../cluster/mod.ts";
@@ -17,6 +18,16 @@ import { forwardWorkerLogs } from "./worker_logging.ts";
 let node: EventNode | undefined;
 let nextGather = 1;
 const gathering = new Map<number, (stats: ServerStats) => void>();
+const explaining = new Map<number, (matches: ExplainMatch[]) => void>();
+
+/** EXPLAIN from a client here answers for the whole server: the main thread asks every node. */
+function explainFromMain(subject: string): Promise<ExplainMatch[]> {
+  return new Promise((resolve) => {
+    const req = nextGather++;
+    explaining.set(req, resolve);
+    send({ t: "gatherExplain", req, subject });
+  });
+}
 
 function send(message: FromWorker): void {
   self.postMessage(message);
@@ -48,6 +59,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
           backplane,
           connectionCount,
           gatherStats: gatherFromMain,
+          gatherExplain: explainFromMain,
         });
         for (const peer of message.peers) peers?.addPeer(peer.id, peer.port);
         send({ t: "ready" });
@@ -62,6 +74,13 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     case "gathered":
       gathering.get(message.req)?.(message.stats);
       gathering.delete(message.req);
+      return;
+    case "explain":
+      if (node) send({ t: "explained", req: message.req, matches: node.explain(message.subject) });
+      return;
+    case "explainedAll":
+      explaining.get(message.req)?.(message.matches);
+      explaining.delete(message.req);
       return;
     case "close":
       await node?.close();

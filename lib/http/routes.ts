@@ -5,6 +5,7 @@ import { clientDeclarations, clientModule } from "./client_module.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
 import { MONITORING_PATHS, monitoringRefusal } from "./monitor_auth.ts";
 import { serveWebSocket } from "./websocket_endpoint.ts";
+import { METRICS_CONTENT_TYPE, type MetricsSource, prometheusText } from "./metrics.ts";
 
 type Route = (
   host: HttpHost,
@@ -30,6 +31,10 @@ const ROUTES: Record<string, Route> = {
   "/stats": async (host) =>
     new Response(JSON.stringify(await host.stats()), {
       headers: { "content-type": "application/json", "cache-control": "no-store" },
+    }),
+  "/metrics": async (host) =>
+    new Response(prometheusText(await host.stats() as MetricsSource), {
+      headers: { "content-type": METRICS_CONTENT_TYPE, "cache-control": "no-store" },
     }),
   "/healthz": (host) => {
     const problem = host.unhealthy();

@@ -40,6 +40,8 @@ export interface Backplane extends Forwarder {
    * hold connection `publisher` no more; undefined when nothing is pending.
    */
   settled(publisher: number): Promise<void> | undefined;
+  /** Whether another node wants this exact subject key or pattern (for `$es.interest`). */
+  remoteInterest?(kind: "exact" | "pattern", key: string): boolean;
   /** The state of the link to the other nodes, for the statistics. */
   stats?(): Record<string, unknown>;
   /** Leaves the other nodes. */

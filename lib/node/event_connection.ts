@@ -13,6 +13,7 @@ import { ErrorCode, FrameType, OverflowCode, UNLIMITED } from "../protocol/const
 import type { Connect } from "../protocol/frames/connect.ts";
 import { decodePub, newPubFrame } from "../protocol/frames/pub.ts";
 import { decodeRequest } from "../protocol/frames/request.ts";
+import { fromUtf8 } from "../protocol/frames/_body.ts";
 import { decodeSubscribe } from "../protocol/frames/subscribe.ts";
 import { decodeUnsubscribe } from "../protocol/frames/unsubscribe.ts";
 import type { RawFrame } from "../protocol/parser.ts";
@@ -52,6 +53,8 @@ export interface ConnectionHost {
   settled(publisher: number): Promise<void> | undefined;
   /** The server's statistics as JSON bytes. */
   statsReply(): Promise<Uint8Array>;
+  /** What the server's subscriptions say about `subject`, as JSON bytes. */
+  explainReply(subject: string): Promise<Uint8Array>;
 }
 
 const POLICIES: Record<number, OverflowPolicy | undefined> = {
@@ -89,6 +92,13 @@ export class EventConnection implements SessionHandler {
     if (policy === undefined) {
       throw new RequestError(ErrorCode.PROTOCOL, `Unknown overflow policy ${connect.overflow}`);
     }
+    // Holding publishers is the operator's choice: a subscriber cannot impose it on a dropping server.
+    if (policy === "block" && !options.blockQueue) {
+      throw new RequestError(
+        ErrorCode.LIMIT,
+        'Overflow policy "block" refused: this server drops events for full queues (--no-block-queue); choose drop-new, drop-old or latest',
+      );
+    }
     const capacity = connect.queueSize === 0 ? options.queueSize : connect.queueSize;
     if (capacity > options.maxQueueSize) {
       throw new RequestError(
@@ -117,6 +127,11 @@ export class EventConnection implements SessionHandler {
           return;
         }
         return settled.then(() => this.session.reply(requestId));
+      }
+      case FrameType.EXPLAIN: {
+        const { requestId, body } = decodeRequest(frame.body, "EXPLAIN");
+        const subject = fromUtf8(body, "EXPLAIN frame");
+        return this.#host.explainReply(subject).then((json) => this.session.reply(requestId, json));
       }
       case FrameType.STATS: {
         const { requestId } = decodeRequest(frame.body, "STATS");

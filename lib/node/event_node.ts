@@ -26,6 +26,8 @@ import { type Transport, writeAll } from "../transport/transport.ts";
 import { VERSION } from "../version.ts";
 import type { Backplane } from "./backplane.ts";
 import { EventConnection } from "./event_connection.ts";
+import { InterestEvents } from "./interest_events.ts";
+import { explain, type ExplainMatch } from "./explain.ts";
 import { defaultPolicy, type NodeOptions } from "./options.ts";
 import { collectStats, RateSampler, type ServerStats, statsJson } from "./stats.ts";
 
@@ -33,6 +35,8 @@ const log = getLogger(["es", "server"]);
 
 /** Time sessions get to receive their BYE and drain on close. */
 const CLOSE_DRAIN_MS = 2_000;
+/** Most matches an EXPLAIN reply lists (the rest are counted). */
+const MAX_EXPLAINED = 1000;
 /** How long a refused connection gets to receive its BYE. */
 const REFUSAL_WRITE_MS = 1000;
 
@@ -46,6 +50,8 @@ export interface EventNodeParts {
   connectionCount?: Int32Array;
   /** The whole server's statistics, when they are more than this node's own. */
   gatherStats?: () => Promise<ServerStats>;
+  /** What the whole server's subscriptions say about a subject, when there are other nodes. */
+  gatherExplain?: (subject: string) => Promise<ExplainMatch[]>;
 }
 
 /**
@@ -78,9 +84,10 @@ export class EventNode {
   #context: SessionContext;
   #sampler = new RateSampler();
   #sampleTimer: ReturnType<typeof setInterval>;
-  #retired = { delivered: 0, dropped: 0 };
+  #retired = { delivered: 0, dropped: 0, byPolicy: {} as Record<string, number> };
   #ended = new Map<Session, PromiseWithResolvers<void>>();
   #closing: Promise<void> | undefined;
+  #interest: InterestEvents;
 
   constructor(options: NodeOptions, parts: EventNodeParts = {}) {
     this.options = options;
@@ -89,13 +96,16 @@ export class EventNode {
     this.budget = new QueueBudget(Math.floor(options.maxQueuedBytes / options.workers));
     const backplane = parts.backplane;
     this.router = new Router({
-      ...(backplane
-        ? {
-          forwarder: backplane,
-          onInterest: (kind, item, present) => backplane.interestChanged(kind, item, present),
-        }
-        : {}),
+      ...(backplane ? { forwarder: backplane } : {}),
+      onInterest: (kind, item, present) => {
+        backplane?.interestChanged(kind, item, present);
+        this.#interest.changed(kind, item, present);
+      },
     });
+    this.#interest = new InterestEvents(
+      this.router,
+      backplane?.remoteInterest?.bind(backplane),
+    );
     const addr = parts.listener?.addr as Deno.NetAddr | undefined;
     this.hostname = addr?.hostname ?? options.hostname;
     this.port = addr?.port ?? options.port;
@@ -107,11 +117,23 @@ export class EventNode {
       router: this.router,
       counters: this.counters,
       subjects: this.subjects,
-      interestInForce: () => backplane?.interestInForce() ?? Promise.resolve(),
+      interestInForce: () => {
+        this.#interest.publish();
+        return backplane?.interestInForce() ?? Promise.resolve();
+      },
       settled: (publisher: number) => backplane?.settled(publisher),
       // The reply must fit in one frame (with its type and request id).
       statsReply: async () =>
         statsJson(await (parts.gatherStats ?? this.stats)(), options.maxFrameBytes - 64),
+      explainReply: async (subject: string) => {
+        const all = parts.gatherExplain
+          ? await parts.gatherExplain(subject)
+          : this.explain(subject);
+        // The reply must fit a frame: the first matches, and how many more there were.
+        const matches = all.slice(0, MAX_EXPLAINED);
+        const body = { subject, matches, more: all.length - matches.length };
+        return new TextEncoder().encode(JSON.stringify(body));
+      },
     };
     this.#context = {
       ident: options.ident,
@@ -180,6 +202,11 @@ export class EventNode {
     if (this.sessions.delete(session)) Atomics.sub(this.connectionCount, 0, 1);
     this.#retired.delivered += session.queue.delivered;
     this.#retired.dropped += session.queue.dropped;
+    if (session.queue.dropped > 0) {
+      const policy = session.queue.limits.policy;
+      const byPolicy = this.#retired.byPolicy;
+      byPolicy[policy] = (byPolicy[policy] ?? 0) + session.queue.dropped;
+    }
     this.#ended.get(session)?.resolve();
     this.#ended.delete(session);
   }
@@ -201,6 +228,9 @@ export class EventNode {
     );
     stats.totals.delivered += this.#retired.delivered;
     stats.totals.dropped += this.#retired.dropped;
+    for (const [policy, count] of Object.entries(this.#retired.byPolicy)) {
+      stats.droppedByPolicy[policy] = (stats.droppedByPolicy[policy] ?? 0) + count;
+    }
     stats.reliability = {
       ...this.counters.toJSON(),
       queuedBytes: this.budget.used,
@@ -210,6 +240,11 @@ export class EventNode {
     if (cluster) stats.cluster = cluster;
     return Promise.resolve(stats);
   };
+
+  /** The subscriptions on this node an event on `subject` would reach, and why. */
+  explain(subject: string): ExplainMatch[] {
+    return explain(subject, this.sessions, this.router);
+  }
 
   /** Stops accepting, tells every client (BYE), lets queues drain briefly, and closes. */
   close(): Promise<void> {

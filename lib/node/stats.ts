@@ -58,6 +58,10 @@ export interface ServerStats {
   };
   exactSubjects: number;
   patterns: number;
+  /** Patterns run against subjects (once per distinct subject and pattern change). */
+  patternTests: number;
+  /** Events dropped, by the policy of the queue that dropped them. */
+  droppedByPolicy: Record<string, number>;
   /** The subscribers with the fullest queues first; capped (see `subscribersOmitted`). */
   subscribers: SubscriberStats[];
   /** Subscribers left out of `subscribers`, so that the report stays small. */
@@ -125,6 +129,7 @@ export function collectStats(
   sampler: RateSampler,
 ): ServerStats {
   const subscribers: SubscriberStats[] = [];
+  const droppedByPolicy: Record<string, number> = {};
   let delivered = 0;
   let dropped = 0;
   let count = 0;
@@ -133,6 +138,10 @@ export function collectStats(
     const queue = session.queue;
     delivered += queue.delivered;
     dropped += queue.dropped;
+    if (queue.dropped > 0) {
+      const policy = queue.limits.policy;
+      droppedByPolicy[policy] = (droppedByPolicy[policy] ?? 0) + queue.dropped;
+    }
     const handler = session.handler;
     if (!(handler instanceof EventConnection) || handler.subscriptions.size === 0) continue;
     const subjects = new Capped();
@@ -175,6 +184,8 @@ export function collectStats(
     totals: { ...router.totals, delivered, dropped },
     exactSubjects: router.index.exactCount,
     patterns: router.index.patternCount,
+    patternTests: router.index.patternTests,
+    droppedByPolicy,
     subscribers,
     ...(omitted > 0 ? { subscribersOmitted: omitted } : {}),
     subjects,

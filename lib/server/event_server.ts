@@ -185,7 +185,12 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
   const node = new EventNode(resolved, {
     listener,
     ...(backplane ? { backplane } : {}),
-    ...(shared ? { gatherStats: () => workers!.gatherStats() } : {}),
+    ...(shared
+      ? {
+        gatherStats: () => workers!.gatherStats(),
+        gatherExplain: (subject: string) => workers!.gatherExplain(subject),
+      }
+      : {}),
   });
   const parts: Parts = { node };
   warnIfExposed(node.hostname, resolved.ident, `Event server ${node.uri}`);
@@ -196,6 +201,7 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
         port: node.port,
         connectionCount: node.connectionCount,
         stats: node.stats,
+        explain: (subject: string) => node.explain(subject),
       });
     }
     const httpPort = resolved.httpPort;
