@@ -2,14 +2,13 @@
  * A `Subscriber` relaying through its own `Publisher` with `await flush()`,
  * with the three connections placed on purpose across the dispatch nodes of a
  * real `es serve --workers 2`: the relay's subscriber on one node, the outside
- * publisher and the relay's publisher on the other. There the relay's FLUSH
- * waits for every event its node forwarded to the other one, the outside
- * publisher's included, which wait for room in the relay's queue, which
- * drains only as the relay's handlers finish: it stops within its first
- * events (the report saw 16, one per handler in flight) and holds the outside
- * publisher. Where the kernel puts each connection (`reusePort`) is chance, so
- * a test that does not place them meets this one time in four; this one meets
- * it every time.
+ * publisher and the relay's publisher on the other. When a FLUSH waited for
+ * every event its node had forwarded, the outside publisher's included (which
+ * wait for room in the relay's queue, which drains only as the relay's
+ * handlers finish), the relay stopped within its first events (the report saw
+ * 16, one per handler in flight) and held the outside publisher. Where the
+ * kernel puts each connection (`reusePort`) is chance, so a test that does not
+ * place them met this one time in four; this one meets it every time.
  */
 
 import { assert, assertEquals } from "./_assert.ts";
@@ -90,10 +89,6 @@ class Relay extends Subscriber {
 Deno.test({
   name:
     "Subscriber relaying through its own Publisher with await flush(), its publishers on the other node, relays 6,000 × 1 KiB",
-  // Fails until FLUSH waits only for the connection's own events and a full subscriber no longer
-  // holds up a node's link to another (SPEC §8: a stopped subscriber never stalls unrelated
-  // traffic, on any node); enable it then.
-  ignore: true,
   async fn() {
     const TOTAL = 6000;
     await using server = await spawnServe([

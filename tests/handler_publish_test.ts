@@ -118,15 +118,8 @@ class Relay extends Subscriber {
 for (const outSubscriber of ["none", "another client"] as const) {
   Deno.test(`Subscriber relaying through its own Publisher with await flush() and --queue-size 8 relays 6,000 × 1 KiB (out subscribed by ${outSubscriber})`, async () => {
     const TOTAL = 6000;
-    // One node: across nodes it also depends on FLUSH's scope (tests/flush_across_nodes_test.ts).
-    await using server = await spawnServe([
-      "-N",
-      "--no-http",
-      "--workers",
-      "1",
-      "--queue-size",
-      "8",
-    ]);
+    // Across nodes, with the connections placed on purpose: tests/flush_across_nodes_test.ts.
+    await using server = await spawnServe(["-N", "--no-http", "--queue-size", "8"]);
     await using reader = outSubscriber === "none"
       ? undefined
       : await connect({ esURI: server.uri });
