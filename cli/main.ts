@@ -3,13 +3,6 @@
 
 import { EsError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
-import { completion } from "./completion.ts";
-import { explainCommand } from "./explain.ts";
-import { ping } from "./ping.ts";
-import { publish } from "./publish.ts";
-import { serve } from "./serve.ts";
-import { stats } from "./stats.ts";
-import { subscribe } from "./subscribe.ts";
 import { printHelp, UsageError } from "./usage.ts";
 
 const HELP = `
@@ -33,16 +26,21 @@ Run "es COMMAND --help" for a command's options. Global: --help, --version.
 
 type Command = (args: string[]) => Promise<number>;
 
+// Each command is loaded when it runs: `es serve` need not load the client and its codec.
+const serve: Command = async (args) => (await import("./serve.ts")).serve(args);
+const publish: Command = async (args) => (await import("./publish.ts")).publish(args);
+const subscribe: Command = async (args) => (await import("./subscribe.ts")).subscribe(args);
+
 const COMMANDS: Record<string, Command> = {
   serve,
   publish,
   pub: publish,
   subscribe,
   sub: subscribe,
-  stats,
-  explain: explainCommand,
-  ping,
-  completion,
+  stats: async (args) => (await import("./stats.ts")).stats(args),
+  explain: async (args) => (await import("./explain.ts")).explainCommand(args),
+  ping: async (args) => (await import("./ping.ts")).ping(args),
+  completion: async (args) => (await import("./completion.ts")).completion(args),
   ns: async (args) => (await import("./ns.ts")).ns(args),
 };
 

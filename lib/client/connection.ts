@@ -7,7 +7,6 @@
  */
 
 import { ConnectionClosedError, EsError, ProtocolError } from "../errors.ts";
-import { encodeMessage, encodeMessageShared } from "../protocol/codec.ts";
 import {
   CodecTag,
   ErrorCode,
@@ -292,30 +291,37 @@ export class ClientConnection {
   }
 
   /**
-   * Encodes and queues one publish, straight into the out buffer.
+   * Queues one publish of an encoded payload, written straight into the out
+   * buffer (the payload may be the encoder's own buffer: it is copied now).
    *
-   * @throws {TypeError} for a message the codec cannot carry, or bad subjects.
+   * @throws {TypeError} for bad subjects.
    * @throws {RangeError} for a frame over the server's limit, or a reserved subject.
    */
-  publish(subjects: string | readonly string[], message: unknown): Promise<void> | undefined {
+  publish(
+    subjects: string | readonly string[],
+    codec: number,
+    payload: Uint8Array,
+  ): Promise<void> | undefined {
     const list = this.#subjectList(subjects);
     if (this.#closedError) throw this.#closedError;
-    // Encoded into the encoder's own buffer, then copied once into the out buffer.
-    const payload = encodeMessageShared(message);
     this.#checkFrameBytes(pubFrameBytes(list, payload));
-    this.#out.pushPub(CodecTag.MSGPACK, list, payload);
+    this.#out.pushPub(codec, list, payload);
     return this.#queued();
   }
 
   /**
-   * Encodes one publish as a frame of its own, without sending it (to keep
-   * while disconnected); checks as `publish()` does.
+   * One publish as a frame of its own, without sending it (to keep while
+   * disconnected); checks as `publish()` does.
    *
-   * @throws {TypeError} for a message the codec cannot carry, or bad subjects.
+   * @throws {TypeError} for bad subjects.
    * @throws {RangeError} for a frame over the server's limit.
    */
-  encodePublish(subjects: string | readonly string[], message: unknown): Uint8Array {
-    const frame = encodePub(CodecTag.MSGPACK, this.#subjectList(subjects), encodeMessage(message));
+  encodePublish(
+    subjects: string | readonly string[],
+    codec: number,
+    payload: Uint8Array,
+  ): Uint8Array {
+    const frame = encodePub(codec, this.#subjectList(subjects), payload);
     this.#checkFrameBytes(frame.length);
     return frame;
   }

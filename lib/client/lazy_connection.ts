@@ -5,6 +5,11 @@
  */
 
 import type { ClientConnection } from "./connection.ts";
+import { encodeMessage, encodeMessageShared } from "../protocol/codec.ts";
+import { CodecTag } from "../protocol/constants.ts";
+
+/** What a publish that needs no waiting returns: one promise, not one each. */
+const RESOLVED: Promise<void> = Promise.resolve();
 import { AuthenticationError, ConnectionClosedError } from "../errors.ts";
 import type { ClientOptions } from "./options.ts";
 import { openEventServer } from "./locate.ts";
@@ -275,7 +280,24 @@ export class LazyConnection {
    *
    * @throws {ConnectionClosedError} when the buffer is full; the event is not sent.
    */
-  async publish(subjects: string | readonly string[], message: unknown): Promise<void> {
+  publish(subjects: string | readonly string[], message: unknown): Promise<void> {
+    // The hot path: connected and under the high-water mark, nothing to wait for.
+    const connection = this.usable;
+    if (connection !== undefined && !this.#down && !connection.isClosed) {
+      let wait: Promise<void> | undefined;
+      try {
+        // Encoded into the encoder's own buffer, then copied once into the out buffer.
+        wait = connection.publish(subjects, CodecTag.MSGPACK, encodeMessageShared(message));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#doubt ??= this.#generation;
+      return wait ?? RESOLVED;
+    }
+    return this.#publishSlowly(subjects, message);
+  }
+
+  async #publishSlowly(subjects: string | readonly string[], message: unknown): Promise<void> {
     let connection = this.#current;
     if (connection?.isClosed) this.noticeLoss(connection);
     if (!this.#down || connection === undefined) {
@@ -284,11 +306,12 @@ export class LazyConnection {
     }
     if (this.#down) {
       // Encode now, so a bad value still throws here and nothing is kept.
-      this.#buffer!.add(connection.encodePublish(subjects, message), connection.uri);
+      const frame = connection.encodePublish(subjects, CodecTag.MSGPACK, encodeMessage(message));
+      this.#buffer!.add(frame, connection.uri);
       this.#doubt ??= this.#generation + 1;
       return;
     }
-    const wait = connection.publish(subjects, message);
+    const wait = connection.publish(subjects, CodecTag.MSGPACK, encodeMessageShared(message));
     this.#doubt ??= this.#generation;
     if (wait !== undefined) await wait;
   }

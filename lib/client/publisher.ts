@@ -40,9 +40,13 @@ export class Publisher extends StatusSource implements AsyncDisposable {
    * @throws {RangeError} for a message over the frame limit.
    * @throws {ConnectionClosedError} when disconnected and the reconnect buffer is full.
    */
-  async publish(subjects: string | readonly string[], message: unknown): Promise<void> {
-    this.#throwAsyncError();
-    await this.#link.publish(subjects, message);
+  publish(subjects: string | readonly string[], message: unknown): Promise<void> {
+    const error = this.#asyncError;
+    if (error) {
+      this.#asyncError = undefined;
+      return Promise.reject(error);
+    }
+    return this.#link.publish(subjects, message);
   }
 
   /**

@@ -5,7 +5,6 @@
  */
 
 import type { Router } from "../broker/router.ts";
-import { encodeMessage } from "../protocol/codec.ts";
 import { CodecTag } from "../protocol/constants.ts";
 import { utf8 } from "../protocol/frames/_body.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
@@ -68,8 +67,9 @@ export class InterestEvents {
     this.#pending = [];
     const time = Date.now();
     for (const event of events) {
+      // JSON (which every es client decodes): the server needs no MessagePack encoder for this.
       // Nobody can hold the server itself: a full queue of a $es.interest subscriber drops it.
-      this.#router.route(SUBJECT, time, CodecTag.MSGPACK, encodeMessage(event), undefined);
+      this.#router.route(SUBJECT, time, CodecTag.JSON, utf8(JSON.stringify(event)), undefined);
     }
   }
 }
