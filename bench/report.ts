@@ -97,6 +97,25 @@ function valuesTable(samples: Samples, systems: System[], columns: Column[]): st
   return table(["system", ...shown.map((c) => c.head)], rows);
 }
 
+/** CPU seconds per workload as "server / publishers / subscribers", medians. */
+function cpuTable(samples: Samples, systems: System[]): string {
+  const names = ["W1", "W2", "W3", "W4", "W5"].filter((w) =>
+    systems.some((s) => samples.get(s.label)?.has(`${w} cpu server s`))
+  );
+  const rows = systems.filter((s) => samples.has(s.label)).map((s) => [
+    s.label,
+    ...names.map((w) => {
+      const parts = ["server", "pubs", "subs"].map((side) =>
+        summarize(samples.get(s.label)?.get(`${w} cpu ${side} s`))?.median
+      );
+      return parts.some((p) => p === undefined)
+        ? "—"
+        : parts.map((p) => p!.toFixed(p! < 10 ? 2 : 1)).join(" / ");
+    }),
+  ]);
+  return table(["system", ...names], rows);
+}
+
 /** Sum of the samples whose metric name ends with `suffix`, per system. */
 function total(samples: Samples, label: string, suffix: string): number {
   let sum = 0;
@@ -116,12 +135,15 @@ function lossTable(samples: Samples, systems: System[]): string {
 }
 
 /** es over each peer, ratio of medians; "faster/leaner" is > 1 in every column. */
-function ratioTable(samples: Samples, systems: System[]): string {
-  const columns = [...SPEED, MEMORY[0]!, MEMORY[2]!, MEMORY[6]!];
+function ratioTable(samples: Samples, systems: System[]): string | undefined {
   const med = (label: string, metric: string) => summarize(samples.get(label)?.get(metric))?.median;
+  const present = systems.filter((s) => samples.has(s.label));
+  const columns = [...SPEED, MEMORY[0]!, MEMORY[2]!, MEMORY[6]!].filter((c) =>
+    present.some((s) => med(s.label, c.metric) !== undefined)
+  );
   const rows: string[][] = [];
-  for (const es of systems.filter((s) => s.isEs && samples.has(s.label))) {
-    for (const peer of systems.filter((s) => !s.isEs && samples.has(s.label))) {
+  for (const es of present.filter((s) => s.isEs)) {
+    for (const peer of present.filter((s) => !s.isEs)) {
       rows.push([
         `${es.label} vs ${peer.label}`,
         ...columns.map((c) => {
@@ -132,7 +154,17 @@ function ratioTable(samples: Samples, systems: System[]): string {
       ]);
     }
   }
-  return table(["es vs peer", ...columns.map((c) => c.head)], rows);
+  return rows.length ? table(["es vs peer", ...columns.map((c) => c.head)], rows) : undefined;
+}
+
+function ratioSection(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  return [
+    "### es against each peer (ratio of medians; above 1 means es is faster or leaner)",
+    "",
+    text,
+    "",
+  ];
 }
 
 /** Every table of the run, in Markdown. */
@@ -142,11 +174,8 @@ export function tables(samples: Samples, systems: System[]): string {
     "",
     valuesTable(samples, systems, SPEED),
     "",
-    "### es against each peer (ratio of medians; above 1 means es is faster or leaner)",
-    "",
-    ratioTable(samples, systems),
-    "",
-    "### Server memory (resident set, median)",
+    ...ratioSection(ratioTable(samples, systems)),
+    "### Server memory (resident set; median, min–max in brackets)",
     "",
     valuesTable(samples, systems, MEMORY),
     "",
@@ -157,6 +186,10 @@ export function tables(samples: Samples, systems: System[]): string {
     "### Publisher side: events handed to the client per second (same loop for all)",
     "",
     valuesTable(samples, systems, PUBLISH),
+    "",
+    "### CPU seconds used from go to the last report: server / publishers / subscribers (median)",
+    "",
+    cpuTable(samples, systems),
   ].join("\n");
 }
 
