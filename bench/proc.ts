@@ -85,3 +85,55 @@ export async function cpuMsOf(pids: (number | "self")[]): Promise<number> {
   }
   return ticks / TICKS_PER_SEC * 1000;
 }
+
+/** CPU time per process outside this process's tree, by "pid@start" (pids get reused). */
+export type ForeignCpu = Map<string, number>;
+
+/** Reads the CPU time of every process that is not this one or descended from it. */
+export async function foreignCpu(): Promise<ForeignCpu> {
+  const procs: { pid: number; ppid: number; key: string; ms: number }[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      procs.push({
+        pid: Number(entry.name),
+        ppid: Number(f[1]),
+        key: `${entry.name}@${f[19]}`,
+        ms: (Number(f[11]) + Number(f[12])) / TICKS_PER_SEC * 1000,
+      });
+    } catch {
+      // It exited meanwhile.
+    }
+  }
+  const ours = new Set([Deno.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) {
+      if (!ours.has(p.pid) && ours.has(p.ppid)) [grew] = [true, ours.add(p.pid)];
+    }
+  }
+  return new Map(procs.filter((p) => !ours.has(p.pid)).map((p) => [p.key, p.ms]));
+}
+
+/** CPU milliseconds other processes used between two readings (new ones count in full). */
+export function foreignCpuMs(before: ForeignCpu, after: ForeignCpu): number {
+  let ms = 0;
+  for (const [key, total] of after) ms += total - (before.get(key) ?? 0);
+  return ms;
+}
+
+/**
+ * Waits until the machine is quiet: other processes using less than `maxBusy` of one
+ * core over a second. Returns the share last seen (what it gave up on after `timeoutMs`).
+ */
+export async function waitForQuiet(maxBusy = 0.1, timeoutMs = 60_000): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    const before = await foreignCpu();
+    await new Promise((r) => setTimeout(r, 1000));
+    const busy = foreignCpuMs(before, await foreignCpu()) / 1000;
+    if (busy < maxBusy || performance.now() > deadline) return busy;
+  }
+}

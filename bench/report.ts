@@ -4,7 +4,6 @@
  */
 
 import type { System } from "./systems.ts";
-import { W3_RATE } from "./workloads.ts";
 
 /** Every sample of every metric, per system label. */
 export type Samples = Map<string, Map<string, number[]>>;
@@ -105,7 +104,7 @@ function cpuTable(samples: Samples, systems: System[]): string {
   const rows = systems.filter((s) => samples.has(s.label)).map((s) => [
     s.label,
     ...names.map((w) => {
-      const parts = ["server", "pubs", "subs"].map((side) =>
+      const parts = ["server", "pubs", "subs", "other"].map((side) =>
         summarize(samples.get(s.label)?.get(`${w} cpu ${side} s`))?.median
       );
       return parts.some((p) => p === undefined)
@@ -187,39 +186,8 @@ export function tables(samples: Samples, systems: System[]): string {
     "",
     valuesTable(samples, systems, PUBLISH),
     "",
-    "### CPU seconds used from go to the last report: server / publishers / subscribers (median)",
+    "### CPU seconds from go to the last report: server / publishers / subscribers / rest of the machine (median)",
     "",
     cpuTable(samples, systems),
   ].join("\n");
-}
-
-/** The method, in one paragraph. */
-export function method(reps: number): string {
-  return `Every role runs in its own process: the servers (started by the bench on loopback, ` +
-    `ephemeral ports), one process per publisher group and per subscriber group (W2's 16 ` +
-    `subscriber connections are split over two processes), all clients in Deno ${Deno.version.deno} ` +
-    `with each system's usual client: the es client as served by the running server at ` +
-    `\`/client.js\`, npm \`nats\`, npm \`ioredis\` (default options), and a framing client for ` +
-    `the relay. Payloads are 64 bytes. The publish loop is the same for every system: it never ` +
-    `awaits a single publish, yields to the event loop every 1,000 publishes, then flushes. Each ` +
-    `publisher first sends 10% extra warm-up events, which subscribers count but do not time. ` +
-    `Rates are counted at the subscribers, from the first to the last measured delivery. W3 ` +
-    `publishes ${W3_RATE.toLocaleString("en-US")} events/s with the send time in the payload ` +
-    `and reports one-way latency. Server memory is the resident set of the server process ` +
-    `(/proc VmRSS, peak from VmHWM reset before each workload). ${reps} repetition${
-      reps > 1 ? "s" : ""
-    }, systems interleaved within each.`;
-}
-
-/** nproc, CPU model, memory, kernel. */
-export async function machine(): Promise<string[]> {
-  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
-  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
-  const memKiB = Number(meminfo.match(/MemTotal:\s+(\d+)/)?.[1] ?? NaN);
-  return [
-    `nproc: ${navigator.hardwareConcurrency}`,
-    `CPU: ${cpuinfo.match(/model name\s*:\s*(.+)/)?.[1] ?? "unknown"}`,
-    `memory: ${(memKiB / 1024 / 1024).toFixed(1)} GiB`,
-    `OS: ${Deno.build.os} ${Deno.build.arch}, kernel ${Deno.osRelease()}`,
-  ];
 }

@@ -5,7 +5,7 @@
  * idle memory and M1 on a fresh deployment.
  */
 
-import { cpuMsOf, PeakSampler, rssKiB } from "./proc.ts";
+import { cpuMsOf, foreignCpu, foreignCpuMs, PeakSampler, rssKiB } from "./proc.ts";
 import type { SubReport } from "./protocol.ts";
 import { RoleProcess } from "./spawn.ts";
 import type { Deployment } from "./systems.ts";
@@ -43,10 +43,14 @@ export async function runWorkload(
     const sampler = new PeakSampler(deployment.pids);
     await sampler.start();
     const serverCpuAtGo = await cpuMsOf(deployment.pids);
+    const othersAtGo = await foreignCpu();
+    const goAt = performance.now();
     await Promise.all(pubs.map((p) => p.send("go")));
     const done = await Promise.all(pubs.map((p) => p.next("done", RUN_MS)));
     await Promise.all(subs.map((p) => p.send("end")));
     const results = await Promise.all(subs.map((p) => p.next("result", RUN_MS)));
+    const wallMs = performance.now() - goAt;
+    const othersMs = foreignCpuMs(othersAtGo, await foreignCpu());
     const peakKiB = await sampler.stop();
     const serverCpuMs = await cpuMsOf(deployment.pids) - serverCpuAtGo;
 
@@ -66,6 +70,9 @@ export async function runWorkload(
       [`${workload.name} cpu pubs s`]: done.reduce((n, d) => n + d.cpuMs, 0) / 1000,
       [`${workload.name} cpu subs s`]: results.reduce((n, r) => n + r.cpuMs, 0) / 1000,
     };
+    // The machine may be shared: CPU used meanwhile by processes that are not the bench's.
+    metrics[`${workload.name} cpu other s`] = othersMs / 1000;
+    metrics[`${workload.name} wall s`] = wallMs / 1000;
     if (workload.latency) {
       const latency = results[0]?.latency;
       metrics[`${workload.name} p50 µs`] = latency?.p50Us ?? NaN;

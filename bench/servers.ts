@@ -64,13 +64,20 @@ async function launch(
     env: { NO_COLOR: "1" },
   }).spawn();
   let seen = "";
+  /** The ready stream's output until it matched (then no longer kept). */
+  let watched: string | undefined = "";
   const { promise: matched, resolve, reject } = Promise.withResolvers<RegExpMatchArray>();
   // Both streams are drained for the child's whole life, so it never blocks on a full pipe.
   const drain = async (stream: ReadableStream<Uint8Array>, watch: boolean) => {
     for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      seen = (seen + text).slice(-TAIL_BYTES * 4);
-      const m = watch ? seen.match(pattern) : null;
-      if (m) resolve(m);
+      seen = (seen + text).slice(-TAIL_BYTES);
+      if (!watch || watched === undefined) continue;
+      watched += text;
+      const m = watched.match(pattern);
+      if (m) {
+        watched = undefined;
+        resolve(m);
+      }
     }
   };
   void Promise.allSettled([
