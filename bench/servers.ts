@@ -211,7 +211,7 @@ export async function startRedis(): Promise<ServerProcess> {
       "15000",
     ],
     "stdout",
-    /Redis version=(\S+)[\s\S]*Ready to accept connections/,
+    /Redis version=([\d.]+)[\s\S]*Ready to accept connections/,
   );
   return {
     pid: child.pid,
