@@ -36,7 +36,8 @@ function method(reps: number): string {
     `(/proc VmRSS, peak from VmHWM reset before each workload). ${reps} repetition${
       reps > 1 ? "s" : ""
     }, systems interleaved within each; each system starts on a quiet machine, and a ` +
-    `measurement during which other processes took more than 10% of a core is redone.`;
+    `measurement during which other processes took more than 10% of a core is redone (up to ` +
+    `five attempts; the least disturbed counts).`;
 }
 
 /** nproc, CPU model, memory, kernel. */
