@@ -51,9 +51,14 @@ export class PeakSampler {
     }, SAMPLE_MS);
   }
 
+  /** Stops sampling without a result (idempotent). */
+  cancel(): void {
+    clearInterval(this.#timer);
+  }
+
   /** The peak in KiB. With several processes the kernel's marks are summed (an upper bound). */
   async stop(): Promise<number> {
-    clearInterval(this.#timer);
+    this.cancel();
     let peak = Math.max(this.#peak, await rssKiB(this.#pids));
     if (this.#reset) {
       let hwm = 0;

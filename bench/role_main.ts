@@ -84,6 +84,8 @@ async function subscriber(spec: SubRole, input: AsyncGenerator<RoleCommand>): Pr
       if (total() !== seen) [seen, since] = [total(), performance.now()];
     }
   })();
+  // Once every event is in, "end" may never come (stdin closes): that is no error.
+  idle.catch(() => {});
   await Promise.race([allComplete, idle]);
   const latency = sinks[0]?.latency();
   say({

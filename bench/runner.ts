@@ -28,6 +28,7 @@ export async function runWorkload(
 ): Promise<Metrics> {
   const plan = workload.plan(sizes);
   const procs: RoleProcess[] = [];
+  let sampler: PeakSampler | undefined;
   try {
     const subs = plan.subs.map((s) =>
       new RoleProcess({ ...s, role: "sub", target: deployment.subscribeTo })
@@ -40,7 +41,7 @@ export async function runWorkload(
     procs.push(...pubs);
     await Promise.all(pubs.map((p) => p.next("ready", READY_MS)));
 
-    const sampler = new PeakSampler(deployment.pids);
+    sampler = new PeakSampler(deployment.pids);
     await sampler.start();
     const serverCpuAtGo = await cpuMsOf(deployment.pids);
     const othersAtGo = await foreignCpu();
@@ -89,6 +90,7 @@ export async function runWorkload(
   } catch (error) {
     throw new Error(`${(error as Error).message}\nserver output:\n${deployment.tail()}`);
   } finally {
+    sampler?.cancel();
     await Promise.all(procs.map((p) => p.stop()));
   }
 }
