@@ -4,16 +4,21 @@
  * for a set time and reports its RSS and counters over time.
  *
  *   deno task soak [--seconds 60] [--publishers 8] [--subscribers 16] [--sample-seconds 5]
+ *                  [--no-hostile]
  *
  * Load: publishers in tight loops (flush every 100 events) over 50 subjects;
  * subscribers by exact subject and by pattern; one slow subscriber that the
  * server drops as a slow consumer (and that reconnects); a client that
- * connects, subscribes, publishes and leaves five times a second.
+ * connects, subscribes, publishes and leaves five times a second; and, unless
+ * `--no-hostile`, the hostile mix of bench/hostile.ts (frozen subscribers,
+ * unread replies, refused frames, one PUB on 2,000 subjects, pattern and
+ * UNSUB floods, idle sockets, incomplete HTTP requests, a /ws flooder).
  */
 
 import { parseArgs } from "node:util";
 import { type Client, connect, type Event, Subscriber } from "../lib/client/mod.ts";
 import { fetchStats } from "../cli/stats.ts";
+import { startHostiles } from "./hostile.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,6 +27,7 @@ const { values } = parseArgs({
     publishers: { type: "string", default: "8" },
     subscribers: { type: "string", default: "16" },
     "sample-seconds": { type: "string", default: "5" },
+    "no-hostile": { type: "boolean", default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -33,7 +39,7 @@ const RUN_FLAGS = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))
   .split(" ").slice(2, -1) as string[];
 
 /** Starts `es serve` and reads its URI from the banner. */
-async function startServer(): Promise<{ child: Deno.ChildProcess; uri: string }> {
+async function startServer(): Promise<{ child: Deno.ChildProcess; uri: string; http: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -41,7 +47,8 @@ async function startServer(): Promise<{ child: Deno.ChildProcess; uri: string }>
       new URL("main.ts", ROOT).pathname,
       "serve",
       "-N",
-      "--no-http",
+      "--http-port",
+      "0",
       "-p",
       "0",
       "--queue-size",
@@ -65,7 +72,8 @@ async function startServer(): Promise<{ child: Deno.ChildProcess; uri: string }>
     while (!(await reader.read()).done) { /* drain */ }
   })();
   const uri = /URI= (\S+)/.exec(text)![1]!;
-  return { child, uri };
+  const http = /HTTP= (\S+)/.exec(text)![1]!;
+  return { child, uri, http };
 }
 
 /** Resident set size of a process in MiB, from `ps` (reading /proc would need --allow-all). */
@@ -86,7 +94,7 @@ class Counter extends Subscriber {
   }
 }
 
-const { child, uri } = await startServer();
+const { child, uri, http } = await startServer();
 console.log(
   `es serve pid ${child.pid} at ${uri}; ${seconds} s, ${publishers} publishers, ${subscribers} subscribers`,
 );
@@ -120,6 +128,8 @@ const pubLoops = Array.from({ length: publishers }, async (_, p) => {
   }
   await client.close();
 });
+
+const hostiles = values["no-hostile"] ? undefined : startHostiles(uri, http, running);
 
 let churned = 0;
 const churn = (async () => {
@@ -158,7 +168,7 @@ while (running()) {
   await new Promise((r) => setTimeout(r, Math.min(sampleMs, Math.max(deadline - Date.now(), 0))));
   await sample();
 }
-await Promise.all([...pubLoops, churn]);
+await Promise.all([...pubLoops, churn, hostiles?.done]);
 
 // Loss check for the well-behaved subscribers: once they have caught up, what the
 // server delivered to their connections must equal what their event() handled.
@@ -166,6 +176,7 @@ const handled = () => subs.reduce((a, s) => a + s.count, 0);
 const deliveredToNormal = async () => {
   const s = await fetchStats({ esURI: uri, reconnect: false });
   return s.subscribers
+    .filter((c) => !c.client.startsWith("hostile-"))
     .filter((c) => !(c.patterns.length === 1 && c.patterns[0] === "^soak\\."))
     .reduce((a, c) => a + c.delivered, 0);
 };
@@ -187,4 +198,8 @@ console.log(
   `client side: ${published} publishes (${publishErrors} errors), ${churned} churn clients, ` +
     `subscribers counted ${subs.reduce((a, s) => a + s.count, 0)} events (+${slow.count} slow)`,
 );
+if (hostiles) {
+  const counts = Object.entries(hostiles.counts).map(([k, v]) => `${k} ${Math.round(v)}`);
+  console.log(`hostile clients: ${counts.join(", ")}`);
+}
 console.log(`es serve exit code after SIGTERM: ${status.code}`);

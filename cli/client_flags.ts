@@ -1,14 +1,16 @@
 /** Client flags shared by `publish`, `subscribe` and `stats`: where the server is, and the passphrase. */
 
 import { type ClientOptions, readEnv } from "../lib/client/options.ts";
+import { identFlag } from "./trust_flags.ts";
 import { uriFlag, UsageError } from "./usage.ts";
 
-/** Turns `--es`, `--ns`, `-i` and `--ca-cert` (else env `ES_CA_CERT`) into client options. */
+/** Turns `--es`, `--ns`, `-i`/`--ident-file` and `--ca-cert` (else env `ES_CA_CERT`) into client options. */
 export function clientOptions(
   values: {
     es?: string | undefined;
     ns?: string | undefined;
     ident?: string | undefined;
+    "ident-file"?: string | undefined;
     "ca-cert"?: string | undefined;
   },
 ): ClientOptions {
@@ -17,7 +19,8 @@ export function clientOptions(
   const ns = uriFlag("--ns", values.ns, "ns");
   if (es !== undefined) options.esURI = es;
   if (ns !== undefined) options.nsURI = ns;
-  if (values.ident !== undefined) options.ident = values.ident;
+  const ident = identFlag(values);
+  if (ident !== undefined) options.ident = ident;
   const caCert = values["ca-cert"] ?? readEnv("ES_CA_CERT");
   if (caCert !== undefined) {
     try {

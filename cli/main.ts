@@ -1,8 +1,11 @@
 // deno-lint-ignore-file no-console
 /** The `es` command: picks the subcommand and maps errors to exit codes. */
 
-import { EsError } from "../lib/client/errors.ts";
+import { EsError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
+import { completion } from "./completion.ts";
+import { explainCommand } from "./explain.ts";
+import { ping } from "./ping.ts";
 import { publish } from "./publish.ts";
 import { serve } from "./serve.ts";
 import { stats } from "./stats.ts";
@@ -17,10 +20,13 @@ Usage: es [COMMAND] [options]
 Commands:
   serve                        run the event server (the default)
   ns                           run a standalone name server; ns list [PREFIX], ns resolve NAME
-  publish SUBJECT [MESSAGE]    publish an event (or one per line of stdin)
+  publish SUBJECT [MESSAGE]    publish an event (or one per line of stdin); alias: pub
   subscribe SUBJECT... [-m PATTERN]...
-                               print events as they arrive
+                               print events as they arrive; alias: sub
   stats                        show the server's counters
+  explain SUBJECT              which subscriptions an event on SUBJECT would reach, and why
+  ping                         measure the round trip to the event server
+  completion bash|zsh          print a shell completion script
 
 Run "es COMMAND --help" for a command's options. Global: --help, --version.
 `;
@@ -30,8 +36,13 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   serve,
   publish,
+  pub: publish,
   subscribe,
+  sub: subscribe,
   stats,
+  explain: explainCommand,
+  ping,
+  completion,
   ns: async (args) => (await import("./ns.ts")).ns(args),
 };
 
@@ -47,7 +58,7 @@ export async function main(args: string[]): Promise<number> {
     }
     if (first === "--help" || first === "-h" || first === "help") return printHelp(HELP);
     if (first === undefined || first.startsWith("-")) return await serve(args);
-    const command = COMMANDS[first];
+    const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
     if (!command) throw new UsageError(`Unknown command ${JSON.stringify(first)} (see es --help)`);
     return await command(rest);
   } catch (error) {
@@ -57,6 +68,7 @@ export async function main(args: string[]): Promise<number> {
     }
     if (
       error instanceof EsError || error instanceof TypeError || error instanceof RangeError ||
+      error instanceof SyntaxError ||
       error instanceof Deno.errors.AddrInUse || isSystemError(error)
     ) {
       console.error(`es: ${error.message}`);

@@ -8,8 +8,16 @@ import { setupLogging } from "./logging.ts";
 import { intFlag, parse, portFlag, printHelp, uriFlag, UsageError } from "./usage.ts";
 import { readEnv } from "../lib/client/options.ts";
 import { LIMIT_HELP, LIMIT_OPTIONS, limitOptions } from "./limit_flags.ts";
+import {
+  IDENT_FILE_OPTION,
+  IDENT_HELP,
+  identFlag,
+  SERVE_TRUST_HELP,
+  SERVE_TRUST_OPTIONS,
+  serveTrustOptions,
+} from "./trust_flags.ts";
 
-const HELP = `
+export const HELP = `
 Usage: es [serve] [options]
 
 Runs the event server, with an embedded name server unless told otherwise.
@@ -21,16 +29,17 @@ Options:
       --ns URI             register with this name server instead of embedding one (env ES_NS)
       --ns-port PORT       port of the embedded name server (default 9090)
       --replace            take over the event server's name from a live server
-  -i, --ident PASSPHRASE   passphrase clients must know (env ES_IDENT)
+${IDENT_HELP}
       --queue-size N       events queued per subscriber (default 1000, env ES_QUEUESIZE)
       --block-queue        full queue holds publishers, nothing lost (default; env ES_BLOCKQUEUE=1)
       --no-block-queue     full queue drops new events for that subscriber (env ES_BLOCKQUEUE=0)
       --workers N          dispatch threads sharing the port (default: CPU count)
+      --cluster URLS       join the es servers on these NATS servers (nats://HOST:PORT,…; env ES_CLUSTER)
       --http-port PORT     HTTP side: client module, stats, dashboard (default 7767, 0 = any)
       --no-http            no HTTP side
       --heartbeat-ms MS    heartbeat interval (default 30000)
       --max-frame-bytes N  largest frame accepted (default 1048576)
-${LIMIT_HELP}      --log-level LEVEL    trace, debug, info, warning, error (default info)
+${LIMIT_HELP}${SERVE_TRUST_HELP}      --log-level LEVEL    trace, debug, info, warning, error (default info)
       --log-format FORMAT  text or json (default text)
   -h, --help               show this help
 `;
@@ -43,15 +52,18 @@ const OPTIONS = {
   "ns-port": { type: "string" },
   replace: { type: "boolean" },
   ident: { type: "string", short: "i" },
+  ...IDENT_FILE_OPTION,
   "queue-size": { type: "string" },
   "block-queue": { type: "boolean" },
   "no-block-queue": { type: "boolean" },
   workers: { type: "string" },
+  cluster: { type: "string" },
   "http-port": { type: "string" },
   "no-http": { type: "boolean" },
   "heartbeat-ms": { type: "string" },
   "max-frame-bytes": { type: "string" },
   ...LIMIT_OPTIONS,
+  ...SERVE_TRUST_OPTIONS,
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -66,6 +78,20 @@ function envBlockQueue(): boolean | undefined {
   throw new UsageError(
     `Invalid value for ES_BLOCKQUEUE: ${JSON.stringify(value)} (expected 1 or 0)`,
   );
+}
+
+/** Parses `--cluster nats://HOST:PORT[,nats://HOST:PORT…]`. */
+function clusterFlag(value: string): string[] {
+  const urls = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const bad = urls.find((u) => !/^(nats|tls):\/\/(\[[^\]]+\]|[^:/\s]+)(:\d{1,5})?\/?$/i.test(u));
+  if (urls.length === 0 || bad !== undefined) {
+    throw new UsageError(
+      `Invalid value for --cluster: ${
+        JSON.stringify(bad ?? value)
+      } (expected nats://HOST:PORT, comma-separated)`,
+    );
+  }
+  return urls;
 }
 
 /** Turns `es serve` flags (and the environment) into server options. */
@@ -86,7 +112,12 @@ export function serveOptions(args: string[]): EventServerOptions | undefined {
   const nsPort = portFlag("--ns-port", v["ns-port"]);
   if (nsPort !== undefined) options.nsPort = nsPort;
   if (v.replace) options.replace = true;
-  const ident = v.ident ?? readEnv("ES_IDENT");
+  const ident = identFlag(v) ?? readEnv("ES_IDENT");
+  if (ident === "") {
+    throw new UsageError(
+      "Invalid value for --ident: the passphrase is empty (give one, or none for no passphrase)",
+    );
+  }
   if (ident !== undefined) options.ident = ident;
   const queueSize = intFlag("--queue-size", v["queue-size"], 1) ??
     intFlag("ES_QUEUESIZE", readEnv("ES_QUEUESIZE"), 1);
@@ -95,6 +126,8 @@ export function serveOptions(args: string[]): EventServerOptions | undefined {
   if (block !== undefined) options.blockQueue = block;
   const workers = intFlag("--workers", v.workers, 1, 256);
   if (workers !== undefined) options.workers = workers;
+  const cluster = v.cluster ?? readEnv("ES_CLUSTER");
+  if (cluster !== undefined) options.cluster = clusterFlag(cluster);
   if (v["no-http"] && v["http-port"]) {
     throw new UsageError("--no-http and --http-port cannot be used together");
   }
@@ -105,7 +138,7 @@ export function serveOptions(args: string[]): EventServerOptions | undefined {
   if (heartbeatMs !== undefined) options.heartbeatMs = heartbeatMs;
   const maxFrameBytes = intFlag("--max-frame-bytes", v["max-frame-bytes"], 1024, 64 * 1024 * 1024);
   if (maxFrameBytes !== undefined) options.maxFrameBytes = maxFrameBytes;
-  Object.assign(options, limitOptions(v));
+  Object.assign(options, limitOptions(v), serveTrustOptions(v));
   return options;
 }
 
@@ -139,6 +172,7 @@ export async function serve(args: string[]): Promise<number> {
         o.ident ? "on" : "off"
       }`,
     );
+    if (o.cluster.length > 0) console.log(`CLUSTER= ${o.cluster.join(",")}`);
     console.log("Event Server started.");
 
     await stopped.promise;

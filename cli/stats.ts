@@ -4,11 +4,12 @@
 import { openEventServer } from "../lib/client/locate.ts";
 import type { ClientOptions } from "../lib/client/options.ts";
 import { FrameType } from "../lib/protocol/constants.ts";
-import type { ServerStats } from "../lib/server/stats.ts";
+import type { ServerStats } from "../lib/node/stats.ts";
 import { CLIENT_OPTIONS, parse, printHelp } from "./usage.ts";
+import { IDENT_HELP } from "./trust_flags.ts";
 import { clientOptions } from "./client_flags.ts";
 
-const HELP = `
+export const HELP = `
 Usage: es stats [options]
 
 Prints the event server's counters as a table.
@@ -17,7 +18,7 @@ Options:
       --json               print the raw JSON
       --es URI             event server (es://HOST:PORT); else found by name
       --ns URI             name server (ns://HOST:PORT, env ES_NS)
-  -i, --ident PASSPHRASE   passphrase (env ES_IDENT)
+${IDENT_HELP}
       --ca-cert PATH       PEM CA certificate to trust for es+tls:// (env ES_CA_CERT)
   -h, --help               show this help
 `;
@@ -27,7 +28,10 @@ export async function fetchStats(options: ClientOptions): Promise<ServerStats> {
   const connection = await openEventServer(options, "es-stats");
   try {
     const body = await connection.bodyRequest(FrameType.STATS);
-    return JSON.parse(new TextDecoder().decode(body));
+    const stats = JSON.parse(new TextDecoder().decode(body)) as ServerStats;
+    // The connection asking is not one of the server's clients.
+    stats.connections = Math.max(0, stats.connections - 1);
+    return stats;
   } finally {
     await connection.close();
   }
@@ -72,7 +76,9 @@ export function formatStats(s: ServerStats): string {
       ],
     ]),
     "",
-    `Subscribers (${s.subscribers.length}):`,
+    `Subscribers (${s.subscribers.length}${
+      s.subscribersOmitted ? ` listed, ${s.subscribersOmitted} more not listed` : ""
+    }):`,
   ];
   if (s.subscribers.length > 0) {
     lines.push(table([
@@ -85,9 +91,26 @@ export function formatStats(s: ServerStats): string {
         x.queueDepth,
         x.delivered,
         x.dropped,
-        [...x.subjects, ...x.patterns.map((p) => `/${p}/`)].join(" "),
+        [
+          ...x.subjects,
+          ...x.patterns.map((p) => `/${p}/`),
+          ...((x.subjectsOmitted ?? 0) + (x.patternsOmitted ?? 0) > 0
+            ? [`(+${(x.subjectsOmitted ?? 0) + (x.patternsOmitted ?? 0)} more)`]
+            : []),
+        ].join(" "),
       ]),
     ]));
+  }
+  const c = s.cluster;
+  if (c) {
+    const peers = (c.peers as string[] | undefined) ?? [];
+    lines.push(
+      "",
+      `Cluster on ${(c.servers as string[]).join(",")}: ${
+        c.connected ? "connected" : "NOT CONNECTED (local delivery goes on)"
+      }, ${peers.length} peer(s)${peers.length ? ": " + peers.join(" ") : ""}`,
+      `  sent ${c.sent}, received ${c.received}, dropped here ${c.dropped}, not sent while down ${c.notSent}, reconnects ${c.reconnects}`,
+    );
   }
   lines.push("", `Subjects (${s.subjects.length}):`);
   if (s.subjects.length > 0) {

@@ -1,10 +1,13 @@
 // deno-lint-ignore-file no-console
 /**
- * Argument parsing for every `es` command: `parseArgs` from `node:util`,
- * with bad flags and bad values turned into one clear line and exit code 2.
+ * Argument parsing for every `es` command: `parseArgs` from `@std/cli`, made
+ * strict. std's parser accepts anything (unknown flags become values, a flag
+ * missing its value gets `""`, a boolean swallows a following `true`); here
+ * every argument is first checked against the command's declared options, so
+ * that a bad flag or value is one clear line and exit code 2.
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "@std/cli/parse-args";
 
 /** A bad flag or value; the CLI prints its message and exits with code 2. */
 export class UsageError extends Error {
@@ -14,13 +17,32 @@ export class UsageError extends Error {
   }
 }
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
+/** One option of a command: `--NAME VALUE` (string) or `--NAME` (boolean), maybe `-X` too. */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  /** The one-letter form, `-X`. */
+  short?: string;
+  /** A string option that may be given again; its values are collected in order. */
+  multiple?: boolean;
+}
+
+/** A command's options by long name. */
+export type Options = Record<string, OptionSpec>;
+
+/** The parsed value of one option: `true`, the string, or the strings of a `multiple` one. */
+export type OptionValue<S extends OptionSpec> = S["type"] extends "boolean" ? boolean
+  : S extends { multiple: true } ? string[]
+  : string;
+
+/** The parsed options; an option not given is `undefined`. */
+export type Values<T extends Options> = { [K in keyof T]?: OptionValue<T[K]> | undefined };
 
 /** Flags every client command takes. */
 export const CLIENT_OPTIONS = {
   es: { type: "string" },
   ns: { type: "string" },
   ident: { type: "string", short: "i" },
+  "ident-file": { type: "string" },
   "ca-cert": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;
@@ -28,50 +50,117 @@ export const CLIENT_OPTIONS = {
 /**
  * Parses `args` strictly.
  *
- * @throws {UsageError} for an unknown flag, a missing value or a stray argument.
+ * @param args The command's arguments.
+ * @param options The options it takes.
+ * @param positionals Whether it takes arguments that are not options.
+ * @returns The options given, and the other arguments as they were typed.
+ * @throws {UsageError} for an unknown flag, a missing value, a value given to
+ * a boolean flag, or an argument where none is taken.
  */
-export function parse<T extends Options>(args: string[], options: T, positionals = false) {
-  try {
-    return parseArgs({
-      args: joinNegativeValues(args, options),
-      options,
-      allowPositionals: positionals,
-      strict: true,
-    });
-  } catch (error) {
-    // parseArgs explains some errors over several lines; the first one says what was wrong.
-    const message = (error as Error).message.replace(/\. To specify a positional.*$/s, "");
-    throw new UsageError(message.split("\n")[0]!);
+export function parse<T extends Options>(
+  args: string[],
+  options: T,
+  positionals = false,
+): { values: Values<T>; positionals: string[] } {
+  const { flags, rest } = canonical(args, options);
+  if (!positionals && rest.length > 0) {
+    throw new UsageError(
+      `Unexpected argument ${JSON.stringify(rest[0])}: this command takes only options`,
+    );
   }
+  const names = Object.keys(options);
+  // Positionals after "--" stay strings (std would turn "007" into 7).
+  const parsed = parseArgs([...flags, "--", ...rest], {
+    string: names.filter((name) => options[name]!.type === "string"),
+    boolean: names.filter((name) => options[name]!.type === "boolean"),
+    collect: names.filter((name) => options[name]!.multiple),
+    unknown: (arg: string) => {
+      throw new UsageError(`Unknown option ${JSON.stringify(arg)}`);
+    },
+  });
+  const values: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = parsed[name];
+    const given = Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false;
+    if (given) values[name] = value;
+  }
+  return { values: values as Values<T>, positionals: parsed._.map(String) };
 }
 
 /**
- * `--queue-size -5` would make parseArgs call the value ambiguous; joining it
- * as `--queue-size=-5` lets the flag's own check say what is wrong with it.
+ * Checks each argument against `options` and rewrites the options in one
+ * unambiguous form for std's parser: `--name=value` for strings, `--name` for
+ * booleans; everything else (and all after `--`) is returned in `rest`.
  */
-function joinNegativeValues(args: string[], options: Options): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--") {
-      out.push(...args.slice(i));
-      break;
-    }
-    const next = args[i + 1];
-    const name = arg.startsWith("--")
-      ? arg.slice(2)
-      : Object.keys(options).find((k) => arg === `-${options[k]!.short}`);
-    if (
-      name !== undefined && options[name]?.type === "string" && next !== undefined &&
-      /^-\d/.test(next)
-    ) {
-      out.push(`--${name}=${next}`);
-      i++;
-    } else {
-      out.push(arg);
+function canonical(args: string[], options: Options): { flags: string[]; rest: string[] } {
+  const flags: string[] = [];
+  const rest: string[] = [];
+  const byShort = new Map<string, string>();
+  for (const [name, spec] of Object.entries(options)) {
+    if (spec.short !== undefined) byShort.set(spec.short, name);
+    if (spec.type === "string" && name.startsWith("no-")) {
+      // std reads "--no-x=value" as the negation of "x".
+      throw new TypeError(`String option ${JSON.stringify(name)} must not start with "no-"`);
     }
   }
-  return out;
+  let i = 0; // the next argument to read
+  while (i < args.length) {
+    const arg = args[i++]!;
+    if (arg === "--") {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      rest.push(arg);
+      continue;
+    }
+    // The value of a string option: inline ("--es=URI", "-p0"), else the next argument.
+    const take = (name: string, inline: string | undefined): void => {
+      let value = inline;
+      if (value === undefined) {
+        const next = args[i];
+        if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next))) {
+          throw new UsageError(`Missing value for --${name}`);
+        }
+        value = next;
+        i++;
+      }
+      flags.push(`--${name}=${value}`);
+    };
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      const spec = Object.hasOwn(options, name) ? options[name]! : undefined;
+      if (spec === undefined) throw new UsageError(`Unknown option ${JSON.stringify(`--${name}`)}`);
+      if (spec.type === "string") {
+        take(name, eq === -1 ? undefined : arg.slice(eq + 1));
+      } else if (eq !== -1) {
+        throw new UsageError(`Option --${name} takes no value: ${JSON.stringify(arg)}`);
+      } else {
+        flags.push(`--${name}`);
+      }
+      continue;
+    }
+    // "-Nh": boolean letters together; "-p0" or "-Np 0": a string letter takes the rest or the next.
+    for (let j = 1; j < arg.length; j++) {
+      const name = byShort.get(arg[j]!);
+      if (name === undefined) {
+        throw new UsageError(
+          `Unknown option ${JSON.stringify(`-${arg[j]}`)}${
+            arg.length > 2 ? ` in ${JSON.stringify(arg)}` : ""
+          }`,
+        );
+      }
+      if (options[name]!.type === "boolean") {
+        flags.push(`--${name}`);
+        continue;
+      }
+      const inline = arg.slice(j + 1).replace(/^=/, "");
+      take(name, inline === "" ? undefined : inline);
+      break;
+    }
+  }
+  return { flags, rest };
 }
 
 /** Parses a whole number within bounds, or says which flag was wrong. */
@@ -105,16 +194,19 @@ export function uriFlag(
   scheme: "es" | "ns",
 ): string | undefined {
   if (value === undefined) return undefined;
-  if (
-    !new RegExp(
-      `^(${scheme}|${scheme}\\+tls${
-        scheme === "es" ? "|wss?" : ""
-      })://(\\[[^\\]]+\\]|[^:/]+):\\d{1,5}/?$`,
-      "i",
-    ).test(value)
-  ) {
+  const one = new RegExp(
+    `^(${scheme}|${scheme}\\+tls${
+      scheme === "es" ? "|wss?" : ""
+    })://(\\[[^\\]]+\\]|[^:/,]+):\\d{1,5}/?$`,
+    "i",
+  );
+  // An event server may be given as a list, es://a:7766,es://b:7766: the client uses one of them.
+  const parts = scheme === "es" ? value.split(",").map((p) => p.trim()) : [value];
+  if (parts.length === 0 || !parts.every((p) => one.test(p))) {
     throw new UsageError(
-      `Invalid value for ${name}: ${JSON.stringify(value)} (expected ${scheme}://HOST:PORT)`,
+      `Invalid value for ${name}: ${JSON.stringify(value)} (expected ${scheme}://HOST:PORT${
+        scheme === "es" ? ", or several separated by commas" : ""
+      })`,
     );
   }
   return value;

@@ -1,2 +1,2 @@
 /** The version of es, as `es --version` prints it and HELLO announces it. */
-export const VERSION = "0.1.0";
+export const VERSION = "0.2.0";

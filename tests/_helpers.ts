@@ -1,8 +1,11 @@
 /**
  * Test helpers: an in-process server on port 0, the real `es` program as a
- * child process (read until its banner), and bounded waiting.
+ * child process (read until its banner) in an environment without the user's
+ * `ES_*` variables, and bounded waiting.
  */
 
+import { delay } from "@std/async";
+import { childEnv } from "./_env.ts";
 import { type EventServer, startEventServer } from "../lib/server/event_server.ts";
 import type { EventServerOptions } from "../lib/server/options.ts";
 
@@ -27,6 +30,8 @@ export class EsProcess implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
   readonly stdoutLines: string[] = [];
   stderr = "";
+  /** How the process ended, once it has and its output is read to the end. */
+  exit: Deno.CommandStatus | undefined;
   #waiters: (() => void)[] = [];
   #done: Promise<void>;
 
@@ -36,22 +41,67 @@ export class EsProcess implements AsyncDisposable {
    */
   constructor(
     args: string[],
-    options: { env?: Record<string, string>; stdin?: boolean; runArgs?: string[] } = {},
+    options: {
+      env?: Record<string, string>;
+      stdin?: boolean;
+      runArgs?: string[];
+      /** Runs it under `ulimit -n` of this many file descriptors (through `sh`). */
+      limitFiles?: number;
+    } = {},
   ) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...(options.runArgs ?? [...ES_RUN_FLAGS, new URL("main.ts", ROOT).pathname, ...args]),
-      ],
+    const run = [
+      "run",
+      ...(options.runArgs ?? [...ES_RUN_FLAGS, new URL("main.ts", ROOT).pathname, ...args]),
+    ];
+    const limited = options.limitFiles !== undefined;
+    this.child = new Deno.Command(limited ? "sh" : Deno.execPath(), {
+      args: limited
+        ? ["-c", `ulimit -n ${options.limitFiles} && exec "$0" "$@"`, Deno.execPath(), ...run]
+        : run,
       stdout: "piped",
       stderr: "piped",
       stdin: options.stdin ? "piped" : "null",
-      env: { NO_COLOR: "1", ...options.env },
+      clearEnv: true,
+      env: childEnv(options.env),
     }).spawn();
     this.#done = Promise.all([
       this.#pump(this.child.stdout, true),
       this.#pump(this.child.stderr, false),
     ]).then(() => {});
+    // Waiting for output stops at once when the process is gone.
+    void Promise.all([this.child.status, this.#done]).then(([status]) => {
+      this.exit = status;
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves on new output, on exit, or after `ms` at most. */
+  async #changed(ms: number): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#waiters.push(resolve);
+    const timer = setTimeout(resolve, ms);
+    await promise;
+    clearTimeout(timer);
+  }
+
+  /** The failure of a wait: why, and everything the process printed. */
+  #failure(why: string): Error {
+    return new Error(
+      `${why}\nstdout:\n${this.stdoutLines.join("\n")}\nstderr:\n${this.stderr}`,
+    );
+  }
+
+  #exitedEarly(what: string): Error {
+    const { code, signal } = this.exit!;
+    return this.#failure(
+      `The process exited (${signal ? `signal ${signal}` : `code ${code}`}) before ${what}.`,
+    );
   }
 
   async #pump(stream: ReadableStream<Uint8Array>, isStdout: boolean): Promise<void> {
@@ -64,12 +114,10 @@ export class EsProcess implements AsyncDisposable {
       const parts = (rest + chunk).split("\n");
       rest = parts.pop()!;
       this.stdoutLines.push(...parts);
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const w of waiters) w();
+      this.#wake();
     }
     if (rest) this.stdoutLines.push(rest);
-    for (const w of this.#waiters) w();
+    this.#wake();
   }
 
   /** Everything printed on stdout so far. */
@@ -91,29 +139,30 @@ export class EsProcess implements AsyncDisposable {
     await this.#writer.close();
   }
 
-  /** Waits until stdout has a line that `test` accepts; returns it. */
+  /**
+   * Waits until stdout has a line that `test` accepts; returns it.
+   *
+   * @throws {Error} at once when the process exits without printing one, or
+   * after `timeoutMs`; the message has the process's stdout and stderr.
+   */
   async waitForLine(test: (line: string) => boolean, timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
       const found = this.stdoutLines.find(test);
       if (found !== undefined) return found;
+      if (this.exit) throw this.#exitedEarly("printing the awaited line");
       const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(
-          `Timed out waiting for output.\nstdout:\n${
-            this.stdoutLines.join("\n")
-          }\nstderr:\n${this.stderr}`,
-        );
-      }
-      const { promise, resolve } = Promise.withResolvers<void>();
-      this.#waiters.push(resolve);
-      const timer = setTimeout(resolve, Math.min(left, 200));
-      await promise;
-      clearTimeout(timer);
+      if (left <= 0) throw this.#failure("Timed out waiting for output.");
+      await this.#changed(Math.min(left, 200));
     }
   }
 
-  /** Waits until stdout has `count` lines that `test` accepts. */
+  /**
+   * Waits until stdout has `count` lines that `test` accepts.
+   *
+   * @throws {Error} at once when the process exits without printing them, or
+   * after `timeoutMs`; the message has the process's stdout and stderr.
+   */
   async waitForLines(
     count: number,
     test: (line: string) => boolean = () => true,
@@ -123,14 +172,10 @@ export class EsProcess implements AsyncDisposable {
     while (true) {
       const found = this.stdoutLines.filter(test);
       if (found.length >= count) return found;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `Timed out: ${found.length} of ${count} lines.\nstdout:\n${
-            this.stdoutLines.join("\n")
-          }\nstderr:\n${this.stderr}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 20));
+      if (this.exit) throw this.#exitedEarly(`printing ${count} lines (got ${found.length})`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw this.#failure(`Timed out: ${found.length} of ${count} lines.`);
+      await this.#changed(Math.min(left, 200));
     }
   }
 
@@ -181,8 +226,12 @@ export interface ServeProcess extends EsProcess {
 export async function spawnServe(
   args: string[] = [],
   env?: Record<string, string>,
+  options: { limitFiles?: number } = {},
 ): Promise<ServeProcess> {
-  const child = new EsProcess(["serve", "-p", "0", ...args], env ? { env } : {});
+  const child = new EsProcess(["serve", "-p", "0", ...args], {
+    ...(env ? { env } : {}),
+    ...options,
+  });
   try {
     await child.waitForLine((l) => l === "Event Server started.");
   } catch (error) {
@@ -225,11 +274,9 @@ export async function waitUntil(
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await delay(10);
   }
 }
 
-/** Resolves after `ms` milliseconds. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+/** Resolves after `ms` milliseconds (std's, also abortable by a signal). */
+export { delay };

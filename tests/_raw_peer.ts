@@ -1,9 +1,39 @@
 /** Test helpers that speak the wire protocol by hand: a raw client and a silent fake server. */
 
-import { FrameType, PROTOCOL_VERSION } from "../lib/protocol/constants.ts";
-import { encodeConnect, encodeHello, encodeReady } from "../lib/protocol/frames.ts";
+import { FrameType, PROTOCOL_VERSION, UNLIMITED } from "../lib/protocol/constants.ts";
+import { type Connect, encodeConnect } from "../lib/protocol/frames/connect.ts";
+import { encodeHello } from "../lib/protocol/frames/hello.ts";
+import { encodeReady } from "../lib/protocol/frames/ready.ts";
 import { FrameParser, type RawFrame } from "../lib/protocol/parser.ts";
-import { closeQuietly, writeAll } from "../lib/protocol/transport.ts";
+
+/** Writes every byte of `bytes` to `conn`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/** A CONNECT without a passphrase and without flow control, with `options` on top. */
+export function rawConnect(clientName: string, options: Partial<Connect> = {}): Uint8Array {
+  return encodeConnect({
+    version: PROTOCOL_VERSION,
+    clientNonce: new Uint8Array(16),
+    proof: new Uint8Array(0),
+    windowEvents: UNLIMITED,
+    windowBytes: UNLIMITED,
+    queueSize: 0,
+    overflow: 0,
+    clientName,
+    ...options,
+  });
+}
 
 /** A TCP client that does only what the test tells it to. */
 export class RawPeer implements AsyncDisposable {
@@ -25,15 +55,10 @@ export class RawPeer implements AsyncDisposable {
   }
 
   /** Connects and completes the handshake without a passphrase. */
-  static async ready(uri: string): Promise<RawPeer> {
+  static async ready(uri: string, options: Partial<Connect> = {}): Promise<RawPeer> {
     const peer = await RawPeer.open(uri);
     await peer.waitFor(FrameType.HELLO);
-    await peer.write(encodeConnect({
-      version: PROTOCOL_VERSION,
-      clientNonce: new Uint8Array(16),
-      proof: new Uint8Array(0),
-      clientName: "raw-peer",
-    }));
+    await peer.write(rawConnect("raw-peer", options));
     await peer.waitFor(FrameType.READY);
     return peer;
   }

@@ -3,21 +3,20 @@
  * test can make it stop reading (a frozen subscriber) and later resume.
  */
 
-import { FrameType, NONCE_BYTES, PROTOCOL_VERSION } from "../lib/protocol/constants.ts";
-import {
-  decodeErr,
-  decodeEvent,
-  encodeConnect,
-  encodeListRequest,
-  type WireEvent,
-} from "../lib/protocol/frames.ts";
+import { FrameType } from "../lib/protocol/constants.ts";
+import type { Connect } from "../lib/protocol/frames/connect.ts";
+import { decodeErr } from "../lib/protocol/frames/err.ts";
+import { decodeEvent, type EventFrame, newEventFrame } from "../lib/protocol/frames/event.ts";
+import { encodeSubscribe } from "../lib/protocol/frames/subscribe.ts";
 import { FrameParser, type RawFrame } from "../lib/protocol/parser.ts";
-import { writeAll } from "../lib/protocol/transport.ts";
+import { SubjectCache } from "../lib/protocol/subject_cache.ts";
+import { rawConnect, writeAll } from "./_raw_peer.ts";
 
 /** A hand-driven subscriber connection. */
 export class RawSubscriber implements AsyncDisposable {
   #conn: Deno.TcpConn;
-  #parser = new FrameParser();
+  #parser = new FrameParser(2 * 1024 * 1024);
+  #subjects = new SubjectCache();
   #pending: RawFrame[] = [];
   #buffer = new Uint8Array(256 * 1024);
   #closed = false;
@@ -41,18 +40,14 @@ export class RawSubscriber implements AsyncDisposable {
     return raw;
   }
 
-  /** Connects and completes the handshake as client "raw-test-subscriber". */
-  static async connect(uri: string): Promise<RawSubscriber> {
+  /**
+   * Connects and completes the handshake as client "raw-test-subscriber"
+   * (no flow control unless `options` ask for it).
+   */
+  static async connect(uri: string, options: Partial<Connect> = {}): Promise<RawSubscriber> {
     const raw = await RawSubscriber.open(uri);
     try {
-      await raw.send(
-        encodeConnect({
-          version: PROTOCOL_VERSION,
-          clientNonce: new Uint8Array(NONCE_BYTES),
-          proof: new Uint8Array(0),
-          clientName: "raw-test-subscriber",
-        }),
-      );
+      await raw.send(rawConnect("raw-test-subscriber", options));
       const ready = await raw.#next(10_000);
       if (ready.type !== FrameType.READY) throw new Error(`expected READY, got ${ready.type}`);
     } catch (error) {
@@ -83,12 +78,22 @@ export class RawSubscriber implements AsyncDisposable {
     return false;
   }
 
-  /** Connects, does the handshake and subscribes to `subjects`; then reads nothing more. */
-  static async subscribe(uri: string, subjects: string[]): Promise<RawSubscriber> {
-    const raw = await RawSubscriber.connect(uri);
+  /**
+   * Connects, does the handshake and subscribes to `subjects` (ids 1, 2, …);
+   * then reads nothing more.
+   */
+  static async subscribe(
+    uri: string,
+    subjects: string[],
+    options: Partial<Connect> = {},
+  ): Promise<RawSubscriber> {
+    const raw = await RawSubscriber.connect(uri, options);
     const conn = raw.#conn;
     try {
-      await writeAll(conn, encodeListRequest(FrameType.SUB, 1, subjects));
+      await writeAll(
+        conn,
+        encodeSubscribe(FrameType.SUB, { requestId: 1, firstSid: 1, group: "", items: subjects }),
+      );
       const ok = await raw.#next(10_000);
       if (ok.type === FrameType.ERR) throw new Error(decodeErr(ok.body).message);
       if (ok.type !== FrameType.OK) throw new Error(`expected OK, got ${ok.type}`);
@@ -130,7 +135,7 @@ export class RawSubscriber implements AsyncDisposable {
    */
   async readEvents(
     count: number,
-    onEvent: (event: WireEvent) => void,
+    onEvent: (event: EventFrame) => void,
     timeoutMs = 60_000,
   ): Promise<number> {
     let seen = 0;
@@ -138,7 +143,9 @@ export class RawSubscriber implements AsyncDisposable {
     while (seen < count) {
       const frame = await this.#next(deadline - Date.now());
       if (frame.type !== FrameType.EVENT) continue;
-      onEvent(decodeEvent(frame.body));
+      const event = newEventFrame();
+      decodeEvent(frame.body, this.#subjects, event);
+      onEvent(event);
       seen++;
     }
     return seen;

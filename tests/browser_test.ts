@@ -130,8 +130,12 @@ Deno.test({
   ...browserTest,
   name: `the example page receives an event published from Deno and publishes back${SKIPPED}`,
   async fn() {
-    await using server = await startTestServer({ httpPort: 0 });
     const example = serveExample(0);
+    // The page comes from another origin than the es server's, which must allow it.
+    await using server = await startTestServer({
+      httpPort: 0,
+      allowOrigins: [`http://127.0.0.1:${example.addr.port}`],
+    });
     const browser = await launch();
     await using deno = await connect({ esURI: server.uri });
     const fromBrowser = await deno.subscribe("chat");

@@ -10,7 +10,8 @@ import { CollectingSubscriber } from "./_collect.ts";
 import { Publisher } from "../lib/client/publisher.ts";
 import { Subscriber } from "../lib/client/subscriber.ts";
 import type { Event } from "../lib/client/event.ts";
-import { ProtocolError } from "../lib/client/errors.ts";
+import { ProtocolError } from "../lib/errors.ts";
+import { ErrorCode } from "../lib/protocol/constants.ts";
 
 Deno.test("Subjects are case-insensitive and the event carries the publisher's spelling", async () => {
   await using server = await startTestServer();
@@ -133,12 +134,19 @@ Deno.test("An awaited invalid-pattern rejection leaves the subscriber working", 
   await using server = await startTestServer();
   const sub = new CollectingSubscriber({ esURI: server.uri });
   await sub.subscribe("ok");
-  const error = await assertRejects(sub.subscribeMatch(["^fine", "("]), (e: unknown) => {
-    assert(e instanceof ProtocolError, String(e));
+  // Not a regular expression: refused before anything is sent.
+  await assertRejects(sub.subscribeMatch(["^fine", "("]), (e: unknown) => {
+    assert(e instanceof SyntaxError, String(e));
     assert(e.message.includes('"("'), e.message);
     return true;
   });
-  void error;
+  // A regular expression the server will not run (lookahead): refused by the server.
+  await assertRejects(sub.subscribeMatch(["^fine", "^(?=x)"]), (e: unknown) => {
+    assert(e instanceof ProtocolError, String(e));
+    assertEquals(e.code, ErrorCode.BAD_PATTERN);
+    assert(e.message.includes('"^(?=x)"'), e.message);
+    return true;
+  });
   // Nothing of the refused call is registered: "^fine" must not match.
   const stats = await server.stats();
   assertEquals(stats.patterns, 0);
@@ -169,7 +177,7 @@ Deno.test("An un-awaited invalid pattern made in a constructor makes listen() re
   const timer = setTimeout(() => sub.abort(), 10_000);
   try {
     await assertRejects(sub.listen(), (e: unknown) => {
-      assert(e instanceof ProtocolError, String(e));
+      assert(e instanceof SyntaxError, String(e));
       assert(e.message.includes("(unclosed"), e.message);
       return true;
     });

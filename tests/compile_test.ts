@@ -47,3 +47,39 @@ Deno.test({
     assertMatch(new TextDecoder().decode(version.stdout), /^es \d+\.\d+\.\d+/);
   },
 });
+
+Deno.test("deno task compile refuses a DENORT_BIN that is the Deno CLI, saying what to do", async () => {
+  const root = new URL("../", import.meta.url).pathname;
+  const build = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "compile"],
+    cwd: root,
+    env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1" },
+  }).output();
+  assertEquals(build.code, 1);
+  const stderr = new TextDecoder().decode(build.stderr);
+  assertMatch(stderr, /is the Deno CLI, not denort/);
+  assertMatch(stderr, /deno task install/);
+});
+
+Deno.test("deno task install writes an es launcher that runs from any directory", async () => {
+  const root = new URL("../", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir();
+  try {
+    const install = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "install", "--root", dir],
+      cwd: root,
+      env: { NO_COLOR: "1" },
+    }).output();
+    assertEquals(install.code, 0, new TextDecoder().decode(install.stderr));
+    const launcher = await Deno.readTextFile(`${dir}/bin/es`);
+    // The same narrow permissions as `deno task es`, never -A.
+    assertMatch(launcher, /--allow-net --allow-env=ES_/);
+    assertEquals(launcher.includes(" -A "), false);
+    const version = await new Deno.Command(`${dir}/bin/es`, { args: ["--version"], cwd: dir })
+      .output();
+    assertEquals(version.code, 0, new TextDecoder().decode(version.stderr));
+    assertMatch(new TextDecoder().decode(version.stdout), /^es \d+\.\d+\.\d+/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

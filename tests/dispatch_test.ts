@@ -8,36 +8,46 @@ import { ClientConnection } from "../lib/client/connection.ts";
 import { toEventOrSkip } from "../lib/client/event.ts";
 import { FrameType } from "../lib/protocol/constants.ts";
 import type { EventServer } from "../lib/server/event_server.ts";
-import type { ServerStats } from "../lib/server/stats.ts";
+import type { ServerStats } from "../lib/node/stats.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { delay, spawnServe, startTestServer, waitUntil } from "./_helpers.ts";
 
-/** A raw client that records every event it receives. */
+/** A client connection that records every event it receives. */
 class Probe {
   readonly events: { subject: string; msg: unknown }[] = [];
-  #gate: PromiseWithResolvers<void> | undefined;
+  #frozen = false;
+  #owed: number[] = [];
+  #nextSid = 1;
+  #sids = new Map<string, number[]>();
   private constructor(readonly name: string, readonly conn: ClientConnection) {
-    conn.onEvent = (wire) => {
-      this.events.push(toEventOrSkip(wire)!);
-      return this.#gate?.promise;
+    conn.onEvent = (frame, cost) => {
+      this.events.push(toEventOrSkip(frame)!);
+      if (this.#frozen) this.#owed.push(cost);
+      else conn.consumed(cost);
     };
   }
   static async open(server: EventServer, name: string): Promise<Probe> {
-    return new Probe(name, await ClientConnection.open(server.uri, { clientName: name }));
+    const conn = await ClientConnection.open(server.uri, { clientName: name, windowEvents: 64 });
+    return new Probe(name, conn);
   }
-  subscribe(...subjects: string[]): Promise<Uint8Array> {
-    return this.conn.listRequest(FrameType.SUB, subjects);
+  async subscribe(...subjects: string[]): Promise<void> {
+    const first = this.#nextSid;
+    this.#nextSid += subjects.length;
+    subjects.forEach((s, i) => this.#sids.set(s, [...this.#sids.get(s) ?? [], first + i]));
+    await this.conn.subscribe(false, first, "", subjects);
   }
-  unsubscribe(...subjects: string[]): Promise<Uint8Array> {
-    return this.conn.listRequest(FrameType.UNSUB, subjects);
+  async unsubscribe(...subjects: string[]): Promise<void> {
+    const sids = subjects.flatMap((s) => this.#sids.get(s) ?? []);
+    for (const s of subjects) this.#sids.delete(s);
+    await this.conn.unsubscribe(sids);
   }
-  /** Stops reading the socket after the next event, until `thaw()`. */
+  /** Takes no more events (gives the server no credit) until `thaw()`. */
   freeze(): void {
-    this.#gate = Promise.withResolvers();
+    this.#frozen = true;
   }
   thaw(): void {
-    this.#gate?.resolve();
-    this.#gate = undefined;
+    this.#frozen = false;
+    for (const cost of this.#owed.splice(0)) this.conn.consumed(cost);
   }
   close(): Promise<void> {
     this.thaw();
@@ -260,8 +270,13 @@ Deno.test("es serve --workers 3 (task permissions) carries events between its wo
     ),
   );
   const received = conns.map(() => 0);
-  conns.forEach((c, i) => c.onEvent = () => void received[i]!++);
-  await Promise.all(conns.map((c) => c.listRequest(FrameType.SUB, ["cli.workers"])));
+  conns.forEach((c, i) =>
+    c.onEvent = (_, cost) => {
+      received[i]!++;
+      c.consumed(cost);
+    }
+  );
+  await Promise.all(conns.map((c) => c.subscribe(false, 1, "", ["cli.workers"])));
   const stats = JSON.parse(
     new TextDecoder().decode(await conns[0]!.bodyRequest(FrameType.STATS)),
   ) as ServerStats;

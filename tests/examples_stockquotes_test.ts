@@ -43,3 +43,31 @@ Deno.test("stockquotes example: exact and pattern subscribers get the market's q
     patternQuotes.join("\n"),
   );
 });
+
+Deno.test("stockquotes example: the market quotes only the symbols somebody wants, as interest comes", async () => {
+  await using server = await spawnServe(["-N", "--no-http"]);
+  // Started first: nobody wants anything yet, so it quotes nothing.
+  await using market = runExample("examples/stockquotes/market.ts", [
+    "--es",
+    server.uri,
+    "--count",
+    "30",
+    "--interval-ms",
+    "5",
+  ]);
+  await market.waitForLine((l) => l === "Wanted: nothing yet");
+  await new Promise((r) => setTimeout(r, 200));
+  assertEquals(market.stdoutLines.filter((l) => l.startsWith("STOCKQUOTE")), []);
+  // A subscriber of SUN and MSFT appears: $es.interest tells the market, which quotes just those.
+  await using exact = runExample("examples/stockquotes/subscriber.ts", [
+    "--es",
+    server.uri,
+    "--count",
+    "30",
+  ]);
+  assertEquals((await exact.status(30_000)).code, 0, exact.stderr);
+  assertEquals((await market.status(30_000)).code, 0, market.stderr);
+  const quotes = market.stdoutLines.filter((l) => l.startsWith("STOCKQUOTE"));
+  assertEquals(quotes.length, 30);
+  assert(quotes.every((l) => /^STOCKQUOTE\.(SUN|MSFT) /.test(l)), quotes.join("\n"));
+});

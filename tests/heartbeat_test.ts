@@ -3,7 +3,7 @@ import { delay, startTestServer, waitUntil } from "./_helpers.ts";
 import { RawPeer, SilentServer } from "./_raw_peer.ts";
 import { connect, ConnectionClosedError } from "../lib/client/mod.ts";
 import { ErrorCode, FrameType } from "../lib/protocol/constants.ts";
-import { decodeBye } from "../lib/protocol/frames.ts";
+import { decodeBye } from "../lib/protocol/frames/bye.ts";
 
 Deno.test("the server pings a quiet peer and drops it with BYE TIMEOUT after two silent intervals", async () => {
   await using server = await startTestServer({ heartbeatMs: 100 });
@@ -48,8 +48,8 @@ Deno.test("an idle client and server keep each other alive with PING/PONG", asyn
 
 Deno.test("a client whose reading is paused by back-pressure is not taken for dead", async () => {
   await using server = await startTestServer({ heartbeatMs: 100 });
-  await using client = await connect({ esURI: server.uri });
-  const sub = await client.subscribe("x", { bufferSize: 1 });
+  await using client = await connect({ esURI: server.uri, bufferSize: 1 });
+  const sub = await client.subscribe("x");
   await using publisher = await connect({ esURI: server.uri });
   for (let i = 0; i < 5; i++) await publisher.publish("x", i);
   await publisher.flush();

@@ -36,9 +36,10 @@ for (const workers of [1, 2]) {
 
   Deno.test(`(workers ${workers}) binaries of every size arrive intact and stay intact after later reads`, async () => {
     await using server = await startTestServer({ workers });
-    await using sub = await connect({ esURI: server.uri });
+    // Room for every event in the client: the test reads them only after the last is sent.
+    await using sub = await connect({ esURI: server.uri, bufferSize: 5000, bufferBytes: 1 << 30 });
     await using pub = await connect({ esURI: server.uri });
-    const stream = await sub.subscribe("bin", { bufferSize: 5000 });
+    const stream = await sub.subscribe("bin");
     const sizes = [0, 1, 63, 64, 1000, 1025, 4096, 70_000, 200_000];
     const total = 3000;
     const sizeOf = (i: number) => sizes[i % sizes.length]!;
@@ -62,8 +63,11 @@ for (const workers of [1, 2]) {
     await using server = await startTestServer({ workers });
     const conn = await ClientConnection.open(server.uri);
     const seen: string[] = [];
-    conn.onEvent = (wire) => void seen.push(`${wire.subject}=${toEventOrSkip(wire)!.msg}`);
-    await conn.listRequest(FrameType.SUBMATCH, ["^many\\."]);
+    conn.onEvent = (frame, cost) => {
+      seen.push(`${frame.subject}=${toEventOrSkip(frame)!.msg}`);
+      conn.consumed(cost);
+    };
+    await conn.subscribe(true, 1, "", ["^many\\."]);
     await using pub = await connect({ esURI: server.uri });
     const total = 20_000;
     for (let i = 0; i < total; i++) await pub.publish(`many.${i}.${"x".repeat(i % 7)}`, i);

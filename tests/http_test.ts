@@ -3,8 +3,8 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
 import { delay, spawnServe, startTestServer, waitUntil } from "./_helpers.ts";
 import { connect } from "../lib/client/mod.ts";
-import { AuthenticationError } from "../lib/client/errors.ts";
-import type { ServerStats } from "../lib/server/stats.ts";
+import { AuthenticationError } from "../lib/errors.ts";
+import type { ServerStats } from "../lib/node/stats.ts";
 import { webSocketOrigin } from "../lib/client/browser_default.ts";
 import { CLIENT_JS } from "../lib/http/_generated/client_bundle.ts";
 
@@ -168,9 +168,9 @@ Deno.test("/ws applies the passphrase handshake", async () => {
 
 Deno.test("a slow /ws subscriber with a dropping queue loses events and /stats counts them", async () => {
   await using server = await startTestServer({ httpPort: 0, queueSize: 10, blockQueue: false });
-  await using slow = await connect({ esURI: `ws://127.0.0.1:${server.httpPort}` });
-  // A small client buffer and nobody reading: the socket, then the server queue fill up.
-  const sub = await slow.subscribe("flood", { bufferSize: 1 });
+  await using slow = await connect({ esURI: `ws://127.0.0.1:${server.httpPort}`, bufferSize: 1 });
+  // A small client buffer and nobody reading: the server queue fills up.
+  const sub = await slow.subscribe("flood");
   await using pub = await connect({ esURI: server.uri });
   const big = "y".repeat(16 * 1024);
   await waitUntil(

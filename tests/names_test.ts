@@ -38,8 +38,11 @@ Deno.test("NameRegistry registers, resolves, lists by prefix and drops an owner'
   registry.register(2, "b.one", "es://h:3");
   await t.step("resolve", () => assertEquals(registry.resolve("a.two"), "es://h:2"));
   await t.step("list by prefix, sorted", () => {
-    assertEquals(registry.list("a."), { "a.one": "es://h:1", "a.two": "es://h:2" });
-    assertEquals(Object.keys(registry.list()), ["a.one", "a.two", "b.one"]);
+    assertEquals(registry.list("a."), {
+      names: { "a.one": "es://h:1", "a.two": "es://h:2" },
+      next: null,
+    });
+    assertEquals(Object.keys(registry.list().names), ["a.one", "a.two", "b.one"]);
   });
   await t.step("another owner cannot take a held name without replace", () => {
     let error: unknown;
@@ -54,11 +57,11 @@ Deno.test("NameRegistry registers, resolves, lists by prefix and drops an owner'
     assertEquals(registry.resolve("a.one"), "es://x:9");
   });
   await t.step("dropOwner removes only that owner's entries", () => {
-    assertEquals(registry.dropOwner(1), ["a.two"]);
-    assertEquals(registry.list(), { "a.one": "es://x:9", "b.one": "es://h:3" });
+    assertEquals(registry.dropOwner(1), ["a.one", "a.two"]);
+    assertEquals(registry.list().names, { "a.one": "es://x:9", "b.one": "es://h:3" });
   });
   await t.step("unknown names", () => {
-    assert(!registry.unregister("nope"));
+    assert(!registry.unregister(1, "nope"));
     let error: unknown;
     try {
       registry.resolve("nope");

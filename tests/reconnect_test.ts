@@ -12,9 +12,21 @@ import {
 } from "../lib/client/mod.ts";
 import type { EventServer } from "../lib/server/event_server.ts";
 import { ErrorCode, FrameType, PROTOCOL_VERSION } from "../lib/protocol/constants.ts";
-import { decodeRequest, encodeHello, encodeOk, encodeReady } from "../lib/protocol/frames.ts";
+import { encodeHello } from "../lib/protocol/frames/hello.ts";
+import { encodeReady } from "../lib/protocol/frames/ready.ts";
+import { decodeRequest, encodeOk } from "../lib/protocol/frames/request.ts";
 import { FrameParser } from "../lib/protocol/parser.ts";
-import { closeQuietly, writeAll } from "../lib/protocol/transport.ts";
+import { EVENTSERVER_NAME } from "../lib/client/options.ts";
+import { locateNameServer, startNameServer } from "../lib/names/mod.ts";
+import { writeAll } from "./_raw_peer.ts";
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
 
 const fast = { backoff: () => 20 };
 
@@ -299,19 +311,18 @@ Deno.test("the client gives up after maxAttempts, using the pluggable backoff, a
 });
 
 Deno.test("without esURI the client finds the server again through the name server", async () => {
-  // A stand-in name server: an event server whose naming hook answers RESOLVE.
-  await using names = await startTestServer();
+  // A name server whose entry the test moves, as a restarted es would.
+  await using names = await startNameServer({ port: 0 });
+  await using registrar = await locateNameServer({ nsURI: names.uri });
   let current = await startTestServer();
-  names.context.handleNaming = (_c, type) => {
-    if (type !== FrameType.NS_RESOLVE) throw new Error("unexpected");
-    return Promise.resolve(new TextEncoder().encode(current.uri));
-  };
-  const nsURI = names.uri.replace("es://", "ns://");
+  await registrar.register(EVENTSERVER_NAME, current.uri);
+  const nsURI = names.uri;
   const client = await connect({ nsURI, reconnect: fast });
   const status = recordStatus(client);
   const sub = await client.subscribe("moved");
   const first = current;
   current = await startTestServer(); // Another port: only the name server knows it.
+  await registrar.register(EVENTSERVER_NAME, current.uri);
   await first.close();
   try {
     await waitUntil(() => status.some((s) => s.type === "reconnect"), 5000, "reconnect");

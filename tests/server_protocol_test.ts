@@ -10,19 +10,22 @@ import { RawSubscriber } from "./_raw_subscriber.ts";
 import { CollectingSubscriber } from "./_collect.ts";
 import { Publisher } from "../lib/client/publisher.ts";
 import { connect } from "../lib/client/client.ts";
-import { ErrorCode, FrameType, NONCE_BYTES } from "../lib/protocol/constants.ts";
+import { ErrorCode, FrameType } from "../lib/protocol/constants.ts";
 import {
   decodeBye,
   decodeErr,
   decodeEvent,
   decodeRequest,
-  encodeConnect,
-  encodeEmpty,
-  encodeListRequest,
   encodePub,
   encodeRequest,
+  encodeSubscribe,
+  type EventFrame,
+  newEventFrame,
+  PING_FRAME,
   utf8,
-} from "../lib/protocol/frames.ts";
+} from "../lib/protocol/frames/mod.ts";
+import { SubjectCache } from "../lib/protocol/subject_cache.ts";
+import { rawConnect } from "./_raw_peer.ts";
 import { encodeMessage } from "../lib/protocol/codec.ts";
 import type { EventServer } from "../lib/server/event_server.ts";
 
@@ -36,6 +39,22 @@ async function assertStillServing(server: EventServer): Promise<void> {
   assertEquals((await sub.waitFor(1))[0]!.msg, "yes");
   await pub.close();
   await sub.stop();
+}
+
+/** A SUB or SUBMATCH whose ids start at 100 times its request id. */
+function encodeListRequest(
+  type: typeof FrameType.SUB | typeof FrameType.SUBMATCH,
+  requestId: number,
+  items: string[],
+): Uint8Array {
+  return encodeSubscribe(type, { requestId, firstSid: requestId * 100, group: "", items });
+}
+
+/** Decodes an EVENT body. */
+function readEvent(body: Uint8Array): EventFrame {
+  const event = newEventFrame();
+  decodeEvent(body, new SubjectCache(), event);
+  return event;
 }
 
 /** Reads frames until one of `type` arrives. */
@@ -58,7 +77,7 @@ Deno.test("Server answers FLUSH, STATS and PING by request id", async () => {
   const stats = decodeRequest((await expectFrame(raw, FrameType.OK)).body, "OK");
   assertEquals(stats.requestId, 42);
   assertEquals(JSON.parse(new TextDecoder().decode(stats.body)).uri, server.uri);
-  await raw.send(encodeEmpty(FrameType.PING));
+  await raw.send(PING_FRAME);
   await expectFrame(raw, FrameType.PONG);
 });
 
@@ -95,12 +114,7 @@ Deno.test("Server refuses a first frame that is not CONNECT", async () => {
 Deno.test("Server refuses an unsupported protocol version with ERR VERSION", async () => {
   await using server = await startTestServer();
   await using raw = await RawSubscriber.open(server.uri);
-  await raw.send(encodeConnect({
-    version: 99,
-    clientNonce: new Uint8Array(NONCE_BYTES),
-    proof: new Uint8Array(0),
-    clientName: "future",
-  }));
+  await raw.send(rawConnect("future", { version: 99 }));
   const err = decodeErr((await expectFrame(raw, FrameType.ERR)).body);
   assertEquals(err.code, ErrorCode.VERSION);
   assert(err.message.includes("99"), err.message);
@@ -165,7 +179,7 @@ Deno.test("Server answers malformed and unknown frames with ERR and keeps the co
   await expectFrame(raw, FrameType.OK);
   const pub = new Publisher({ esURI: server.uri });
   await pub.publish("WORKS", 1);
-  const event = decodeEvent((await expectFrame(raw, FrameType.EVENT)).body);
+  const event = readEvent((await expectFrame(raw, FrameType.EVENT)).body);
   assertEquals(event.subject, "WORKS");
   await pub.close();
 });
@@ -199,7 +213,7 @@ Deno.test("Server refuses a whole multi-subject publish when one subject is bad,
   await raw.send(encodePub(1, [utf8("good"), utf8("x".repeat(1025))], encodeMessage("x")));
   assertEquals(decodeErr((await expectFrame(raw, FrameType.ERR)).body).code, ErrorCode.BAD_SUBJECT);
   await raw.send(encodePub(1, [utf8("good")], encodeMessage("only this")));
-  const event = decodeEvent((await expectFrame(raw, FrameType.EVENT)).body);
+  const event = readEvent((await expectFrame(raw, FrameType.EVENT)).body);
   assertEquals(event.subject, "good");
   assertEquals((await server.stats()).totals.events, 1);
 });

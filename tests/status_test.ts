@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { exponentialBackoff, PublishBuffer, resolveReconnect } from "../lib/client/reconnect.ts";
 import { type Status, StatusHub } from "../lib/client/status.ts";
-import { ConnectionClosedError } from "../lib/client/errors.ts";
+import { ConnectionClosedError } from "../lib/errors.ts";
 
 Deno.test("exponentialBackoff() doubles up to its cap, with jitter between half and all of it", () => {
   const backoff = exponentialBackoff({ baseMs: 100, maxMs: 1000, jitter: 0.5 });

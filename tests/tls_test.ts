@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
-import { runEs, spawnServe, startTestServer } from "./_helpers.ts";
-import { connect, ConnectionClosedError, EsError } from "../lib/client/mod.ts";
+import { EsProcess, runEs, spawnServe, startTestServer } from "./_helpers.ts";
+import { connect, ConnectionClosedError, EsError, EVENTSERVER_NAME } from "../lib/client/mod.ts";
+import { locateNameServer } from "../lib/names/mod.ts";
 
 /** Runs openssl, throwing its stderr on failure. */
 async function openssl(args: string[]): Promise<void> {
@@ -196,6 +197,87 @@ tlsTest("es stats --ca-cert reaches an es+tls:// server", async () => {
   const r = await runEs(["stats", "--json", "--es", server.uri, "--ca-cert", material.caPath]);
   assertEquals(r.code, 0, r.stderr);
   assertEquals(JSON.parse(r.stdout).uri, server.uri);
+});
+
+/** Starts `es ns -p 0 ARGS`; returns it with the URI from its banner. */
+async function spawnNs(args: string[]): Promise<EsProcess & { uri: string }> {
+  const child = new EsProcess(["ns", "-p", "0", ...args]);
+  try {
+    await child.waitForLine((l) => l === "Name Server started.");
+  } catch (error) {
+    await child[Symbol.asyncDispose]();
+    throw error;
+  }
+  return Object.assign(child, {
+    uri: child.stdoutLines.find((l) => l.startsWith("URI="))!.slice(4).trim(),
+  });
+}
+
+tlsTest(
+  "es ns --tls-cert/--tls-key serves ns+tls://; es ns list --ca-cert reaches it",
+  async () => {
+    await using ns = await spawnNs([
+      "--tls-cert",
+      material.certPath,
+      "--tls-key",
+      material.keyPath,
+    ]);
+    assertMatch(ns.uri, /^ns\+tls:\/\/127\.0\.0\.1:\d+$/);
+    await using proxy = await locateNameServer({ nsURI: ns.uri, caCerts: [ca] });
+    await proxy.register("over.tls", "es://127.0.0.1:1");
+    const listed = await runEs(["ns", "list", "--ns", ns.uri, "--ca-cert", material.caPath]);
+    assertEquals(listed.code, 0, listed.stderr);
+    assertMatch(listed.stdout, /over\.tls\s+es:\/\/127\.0\.0\.1:1/);
+    const untrusted = await runEs(["ns", "resolve", "over.tls", "--ns", ns.uri]);
+    assertEquals(untrusted.code, 1);
+    assertMatch(untrusted.stderr, /No name server at ns\+tls:/);
+  },
+);
+
+tlsTest("es serve with TLS embeds an ns+tls:// name server; clients find it by name", async () => {
+  await using server = await spawnServe([
+    "--ns-port",
+    "0",
+    "--no-http",
+    "--tls-cert",
+    material.certPath,
+    "--tls-key",
+    material.keyPath,
+  ]);
+  assertMatch(server.nsURI!, /^ns\+tls:\/\//);
+  await using client = await connect({ nsURI: server.nsURI!, caCerts: [ca] });
+  const sub = await client.subscribe("tls.by.name");
+  const r = await runEs([
+    "publish",
+    "--ns",
+    server.nsURI!,
+    "--ca-cert",
+    material.caPath,
+    "tls.by.name",
+    "7",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  for await (const event of sub) {
+    assertEquals(event.msg, 7);
+    break;
+  }
+});
+
+tlsTest("es serve --ns ns+tls:// --ca-cert registers with a TLS name server", async () => {
+  await using ns = await spawnNs(["--tls-cert", material.certPath, "--tls-key", material.keyPath]);
+  const args = ["--no-http", "--ns", ns.uri, "--tls-cert", material.certPath];
+  const untrusted = await runEs(["serve", "-p", "0", ...args, "--tls-key", material.keyPath]);
+  assertEquals(untrusted.code, 1, "registering through an untrusted certificate");
+  assertMatch(untrusted.stderr, /no es name server answers at ns\+tls:/);
+  await using server = await spawnServe([
+    ...args,
+    "--tls-key",
+    material.keyPath,
+    "--ca-cert",
+    material.caPath,
+  ]);
+  await using proxy = await locateNameServer({ nsURI: ns.uri, caCerts: [ca] });
+  assertEquals(await proxy.resolve(EVENTSERVER_NAME), server.uri);
 });
 
 tlsTest("TLS test files are removed", async () => {

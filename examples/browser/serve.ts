@@ -1,7 +1,9 @@
 // deno-lint-ignore-file no-console
 /**
- * Serves the browser example page. Run an event server, then:
+ * Serves the browser example page. Run an event server that lets the page's
+ * origin open its WebSocket, then:
  *
+ *   es serve --allow-origin http://127.0.0.1:8000
  *   deno run --allow-net --allow-read examples/browser/serve.ts [PORT]
  *
  * and open http://127.0.0.1:8000/?es=http://127.0.0.1:7767/ in two tabs.
@@ -23,4 +25,5 @@ export function serveExample(port = 8000, hostname = "127.0.0.1"): Deno.HttpServ
 if (import.meta.main) {
   const server = serveExample(Number(Deno.args[0] ?? 8000));
   console.log(`Open http://127.0.0.1:${server.addr.port}/?es=http://127.0.0.1:7767/`);
+  console.log(`(with es serve --allow-origin http://127.0.0.1:${server.addr.port})`);
 }

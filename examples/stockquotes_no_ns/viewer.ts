@@ -7,8 +7,10 @@
  */
 
 import { type Event, Subscriber } from "../../lib/client/mod.ts";
+import { readEnv } from "../../lib/client/options.ts";
 
-const esURI = Deno.args[0] ?? "es://127.0.0.1:7766";
+// The server's URI: the first argument, else ES_URL (with --allow-env), else the default port.
+const esURI = Deno.args[0] ?? readEnv("ES_URL") ?? "es://127.0.0.1:7766";
 const pattern = Deno.args[1] ?? "^STOCKQUOTE\\.";
 const count = Number(Deno.args[2] ?? Infinity);
 if (!(count >= 1)) {

@@ -1,52 +1,79 @@
 /**
  * Who wants which subject: exact subscriptions keyed by the lower-cased
- * subject, pattern subscriptions by their text, and a memo of the answer per
- * distinct subject so that pattern matching costs nothing on repeat traffic.
+ * subject, pattern subscriptions by their text, each member with the
+ * subscription ids that matched, and a memo of the answer per distinct
+ * subject so that pattern matching costs nothing on repeat traffic.
  */
 
-import { type CompiledPattern, compilePattern, subjectKey } from "../protocol/subjects.ts";
+import { encodeSids } from "../protocol/frames/event.ts";
+import { subjectKey } from "../protocol/subjects.ts";
+import { RESERVED_PREFIX } from "../protocol/constants.ts";
+import type { CompiledPattern } from "./pattern.ts";
 
 /** Most distinct subjects remembered; past it the memo starts over. */
 const DEFAULT_MEMO_LIMIT = 65_536;
 
+/** What an event on one subject reaches at one member. */
+export interface Delivery<T> {
+  readonly member: T;
+  /** The ids of the member's subscriptions that match, encoded for the EVENT frame. */
+  readonly sids: Uint8Array;
+}
+
+/** Members and, for each, its subscription ids on one subject or pattern. */
+type Members<T> = Map<T, number[]>;
+
 interface PatternEntry<T> {
   pattern: CompiledPattern;
-  members: Set<T>;
+  members: Members<T>;
 }
 
-/** Per-subject memo entry; `generation` says whether `targets` is current. */
-interface SubjectEntry<T> {
-  targets: T[];
+/** The answers for one subject key: usually one spelling; others only when spellings differ. */
+interface KeyMemo<T> {
   generation: number;
+  spelling: string;
+  targets: readonly Delivery<T>[];
+  others: Map<string, readonly Delivery<T>[]> | undefined;
 }
 
-/** Validates a pattern before the index accepts it; throws to refuse it. */
-export type PatternCheck = (pattern: string) => void;
+/** Told when a subject key or pattern gains its first member or loses its last one. */
+export type InterestListener = (kind: "exact" | "pattern", item: string, present: boolean) => void;
+
+/** Options of `SubjectIndex`. */
+export interface SubjectIndexOptions {
+  /** Told of interest changes (the first subscriber of a key or pattern, the last one). */
+  onInterest?: InterestListener;
+  /** Distinct subjects whose answers are remembered. Default 65536. */
+  memoLimit?: number;
+}
+
+const NONE: readonly Delivery<never>[] = [];
 
 /**
- * Told when a subject key or pattern gains its first member (`present` true)
- * or loses its last one: the index's interest as a whole changed.
- */
-export type InterestListener = (item: string, isPattern: boolean, present: boolean) => void;
-
-/**
- * A subscription index over members of type `T` (subscribers, or peer
- * workers). Every member appears at most once in a subject's targets, however
- * many of its subscriptions match.
+ * A subscription index over members of type `T` (server sessions, or peer
+ * nodes). A member appears at most once in a subject's targets, with every
+ * one of its subscription ids that matched.
+ *
+ * @example
+ * ```ts
+ * const index = new SubjectIndex<string>();
+ * index.subscribe("alice", 1, "news");
+ * index.targets("NEWS", "news"); // [{ member: "alice", sids: <ids [1]> }]
+ * ```
  */
 export class SubjectIndex<T> {
-  #exact = new Map<string, Set<T>>();
+  #exact = new Map<string, Members<T>>();
   #patterns = new Map<string, PatternEntry<T>>();
-  #memo = new Map<string, SubjectEntry<T>>();
+  #memo = new Map<string, KeyMemo<T>>();
   #generation = 0;
   #memoLimit: number;
-  #checkPattern: PatternCheck | undefined;
-  /** Set by dispatch to mirror this index's interest on other workers. */
-  onInterest: InterestListener | undefined;
+  #onInterest: InterestListener | undefined;
+  /** Patterns run against subjects so far (each distinct subject once per pattern change). */
+  patternTests = 0;
 
-  constructor(options: { memoLimit?: number; checkPattern?: PatternCheck } = {}) {
+  constructor(options: SubjectIndexOptions = {}) {
     this.#memoLimit = options.memoLimit ?? DEFAULT_MEMO_LIMIT;
-    this.#checkPattern = options.checkPattern;
+    this.#onInterest = options.onInterest;
   }
 
   /** Distinct exact subjects with at least one subscriber. */
@@ -59,74 +86,66 @@ export class SubjectIndex<T> {
     return this.#patterns.size;
   }
 
-  /** Subscribes `member` to exact subjects. */
-  subscribe(member: T, subjects: readonly string[]): void {
-    for (const subject of subjects) {
-      const key = subjectKey(subject);
-      let members = this.#exact.get(key);
-      if (!members) this.#exact.set(key, members = new Set());
-      if (members.has(member)) continue;
-      members.add(member);
+  /** Subscribes `member` to the exact `subject` under subscription id `sid`. */
+  subscribe(member: T, sid: number, subject: string): void {
+    const key = subjectKey(subject);
+    let members = this.#exact.get(key);
+    if (!members) this.#exact.set(key, members = new Map());
+    if (add(members, member, sid)) {
       this.#memo.delete(key);
-      if (members.size === 1) this.onInterest?.(key, false, true);
+      if (members.size === 1 && members.get(member)!.length === 1) {
+        this.#onInterest?.("exact", key, true);
+      }
     }
   }
 
-  /**
-   * Subscribes `member` to patterns; all or nothing.
-   *
-   * @throws {SyntaxError} (or what `checkPattern` throws) for the first bad
-   * pattern; then none of `patterns` is registered.
-   */
-  subscribeMatch(member: T, patterns: readonly string[]): void {
-    const compiled = patterns.map((p) => this.#patterns.get(p)?.pattern ?? this.#compile(p));
-    for (const pattern of compiled) {
-      let entry = this.#patterns.get(pattern.source);
-      if (!entry) this.#patterns.set(pattern.source, entry = { pattern, members: new Set() });
-      if (entry.members.has(member)) continue;
-      entry.members.add(member);
+  /** Subscribes `member` to a compiled pattern under subscription id `sid`. */
+  subscribeMatch(member: T, sid: number, pattern: CompiledPattern): void {
+    let entry = this.#patterns.get(pattern.source);
+    if (!entry) this.#patterns.set(pattern.source, entry = { pattern, members: new Map() });
+    if (add(entry.members, member, sid)) {
       this.#generation++;
-      if (entry.members.size === 1) this.onInterest?.(pattern.source, true, true);
-    }
-  }
-
-  #compile(pattern: string): CompiledPattern {
-    this.#checkPattern?.(pattern);
-    return compilePattern(pattern);
-  }
-
-  /** Removes the exact subscription and the pattern subscription given by each string. */
-  unsubscribe(member: T, subjectsOrPatterns: readonly string[]): void {
-    this.unsubscribeExact(member, subjectsOrPatterns);
-    this.unsubscribePatterns(member, subjectsOrPatterns);
-  }
-
-  /** Removes exact subscriptions only. */
-  unsubscribeExact(member: T, subjects: readonly string[]): void {
-    for (const item of subjects) {
-      const key = subjectKey(item);
-      const members = this.#exact.get(key);
-      if (members?.delete(member)) {
-        if (members.size === 0) {
-          this.#exact.delete(key);
-          this.onInterest?.(key, false, false);
-        }
-        this.#memo.delete(key);
+      if (entry.members.size === 1 && entry.members.get(member)!.length === 1) {
+        this.#onInterest?.("pattern", pattern.source, true);
       }
     }
   }
 
-  /** Removes pattern subscriptions only. */
-  unsubscribePatterns(member: T, patterns: readonly string[]): void {
-    for (const item of patterns) {
-      const entry = this.#patterns.get(item);
-      if (entry?.members.delete(member)) {
-        if (entry.members.size === 0) {
-          this.#patterns.delete(item);
-          this.onInterest?.(item, true, false);
-        }
-        this.#generation++;
-      }
+  /** Whether some member subscribes to the exact subject key `key`. */
+  hasExact(key: string): boolean {
+    return this.#exact.has(key);
+  }
+
+  /** Whether some member subscribes to the pattern `source`. */
+  hasPattern(source: string): boolean {
+    return this.#patterns.has(source);
+  }
+
+  /** The compiled pattern for `source` if some member has it already (so it is not compiled again). */
+  knownPattern(source: string): CompiledPattern | undefined {
+    return this.#patterns.get(source)?.pattern;
+  }
+
+  /** Removes `member`'s exact subscription `sid` on `subject`. */
+  unsubscribe(member: T, sid: number, subject: string): void {
+    const key = subjectKey(subject);
+    const members = this.#exact.get(key);
+    if (members === undefined || !remove(members, member, sid)) return;
+    this.#memo.delete(key);
+    if (members.size === 0) {
+      this.#exact.delete(key);
+      this.#onInterest?.("exact", key, false);
+    }
+  }
+
+  /** Removes `member`'s pattern subscription `sid` on `source`. */
+  unsubscribeMatch(member: T, sid: number, source: string): void {
+    const entry = this.#patterns.get(source);
+    if (entry === undefined || !remove(entry.members, member, sid)) return;
+    this.#generation++;
+    if (entry.members.size === 0) {
+      this.#patterns.delete(source);
+      this.#onInterest?.("pattern", source, false);
     }
   }
 
@@ -135,38 +154,78 @@ export class SubjectIndex<T> {
     return { exact: [...this.#exact.keys()], patterns: [...this.#patterns.keys()] };
   }
 
-  /** Removes every subscription of `member`. */
-  remove(member: T, exact: Iterable<string>, patterns: Iterable<string>): void {
-    this.unsubscribe(member, [...exact, ...patterns]);
-  }
-
   /**
-   * Everyone subscribed to `subject`, each once.
+   * Everyone subscribed to `subject`, each member once with all its matching ids.
    *
+   * @param subject The subject as the publisher spelled it (patterns see this).
+   * @param key `subjectKey(subject)` (exact subscriptions see this).
    * @returns A shared array: do not modify it.
    */
-  targets(subject: string): readonly T[] {
-    return this.targetsByKey(subjectKey(subject));
-  }
-
-  /** `targets()` for a subject already lower-cased with `subjectKey()`. */
-  targetsByKey(key: string): readonly T[] {
-    const entry = this.#memo.get(key);
-    if (entry && entry.generation === this.#generation) return entry.targets;
-    const targets = this.#compute(key);
-    if (!entry && this.#memo.size >= this.#memoLimit) this.#memo.clear();
-    this.#memo.set(key, { targets, generation: this.#generation });
+  targets(subject: string, key: string): readonly Delivery<T>[] {
+    const memo = this.#memo.get(key);
+    if (memo !== undefined && memo.generation === this.#generation) {
+      if (memo.spelling === subject) return memo.targets;
+      const other = memo.others?.get(subject);
+      if (other !== undefined) return other;
+    }
+    const targets = this.#compute(subject, key);
+    if (memo !== undefined && memo.generation === this.#generation) {
+      // Another spelling of a known key: remembered beside it, a few at most.
+      if ((memo.others ??= new Map()).size < 16) memo.others.set(subject, targets);
+      return targets;
+    }
+    if (memo === undefined && this.#memo.size >= this.#memoLimit) this.#memo.clear();
+    this.#memo.set(key, {
+      generation: this.#generation,
+      spelling: subject,
+      targets,
+      others: undefined,
+    });
     return targets;
   }
 
-  #compute(key: string): T[] {
+  #compute(subject: string, key: string): readonly Delivery<T>[] {
     const exact = this.#exact.get(key);
-    if (this.#patterns.size === 0) return exact ? [...exact] : [];
-    const found = new Set<T>(exact);
-    for (const { pattern, members } of this.#patterns.values()) {
-      if (!pattern.test(key)) continue;
-      for (const member of members) found.add(member);
+    // The server's own subjects ($es.…) reach exact subscriptions only: `.*` is not asking for them.
+    if (this.#patterns.size === 0 || key.startsWith(RESERVED_PREFIX)) {
+      if (exact === undefined) return NONE;
+      return [...exact].map(([member, sids]) => ({ member, sids: encodeSids(sids) }));
     }
-    return [...found];
+    const found = new Map<T, number[]>();
+    if (exact !== undefined) { for (const [member, sids] of exact) found.set(member, [...sids]); }
+    for (const { pattern, members } of this.#patterns.values()) {
+      this.patternTests++;
+      if (!pattern.test(subject)) continue;
+      for (const [member, sids] of members) {
+        const known = found.get(member);
+        if (known === undefined) found.set(member, [...sids]);
+        else known.push(...sids);
+      }
+    }
+    if (found.size === 0) return NONE;
+    return [...found].map(([member, sids]) => ({ member, sids: encodeSids(sids) }));
   }
+}
+
+/** Adds `sid` to `member`'s ids; false if it was there. */
+function add<T>(members: Members<T>, member: T, sid: number): boolean {
+  const sids = members.get(member);
+  if (sids === undefined) {
+    members.set(member, [sid]);
+    return true;
+  }
+  if (sids.includes(sid)) return false;
+  sids.push(sid);
+  return true;
+}
+
+/** Removes `sid` from `member`'s ids (and the member when none is left); false if absent. */
+function remove<T>(members: Members<T>, member: T, sid: number): boolean {
+  const sids = members.get(member);
+  if (sids === undefined) return false;
+  const at = sids.indexOf(sid);
+  if (at < 0) return false;
+  sids.splice(at, 1);
+  if (sids.length === 0) members.delete(member);
+  return true;
 }

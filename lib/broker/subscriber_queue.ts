@@ -1,201 +1,354 @@
 /**
- * The bounded, per-subscriber queue on the server. Events wait here until the
- * subscriber's connection can take them; control frames (replies, pongs) go
- * ahead of events and never count against the bound.
+ * The bounded per-subscriber queue on the server, and the writer that drains
+ * it to the connection. Events are copied into the queue's own buffer as
+ * whole EVENT frames, so a queue holds exactly its bytes and nothing else;
+ * they leave in batches, within the credit the client has granted. Control
+ * frames (replies, pongs, BYE) go ahead of events and outside the bound.
  */
 
-/** Where a queue's bytes go: a connection's `writeAll`, or a test's array. */
-export type WriteFn = (bytes: Uint8Array) => Promise<void>;
+import { WaitList } from "../async/wait_list.ts";
+import { eventFrameBytes, writeEventFrame } from "../protocol/frames/event.ts";
+import { MISSED_FRAME_BYTES, missedAt, writeMissed } from "../protocol/frames/control.ts";
+import { UNLIMITED } from "../protocol/constants.ts";
+import type { QueueBudget } from "./queue_budget.ts";
+import type { QueueLimits, Target, WriteFn } from "./target.ts";
 
-/** The queue's options. */
-export interface QueueOptions {
-  /** Most events waiting at once. */
-  capacity: number;
-  /** Full queue: true = hold publishers (nothing lost); false = drop new events. */
-  block: boolean;
-  /** Largest write, in bytes, that the writer assembles from queued frames. */
-  maxBatchBytes?: number;
-}
+export type { Blocker, OverflowPolicy, QueueLimits, Target, WriteFn } from "./target.ts";
 
-/** Anything the broker can deliver an event frame to. */
-export interface Target {
-  /**
-   * Queues one event frame.
-   *
-   * @returns false when the target is now full in block mode: the caller must
-   * wait for `whenRoom()` before it offers more.
-   */
-  deliver(frame: Uint8Array): boolean;
-  /** Resolves once the target has room again. */
-  whenRoom(): Promise<void>;
-}
+const EMPTY = new Uint8Array(0);
+/** Smallest buffer a queue allocates, and the size above which an emptied one is released. */
+const MIN_BUFFER_BYTES = 4096;
+const KEEP_BUFFER_BYTES = 64 * 1024;
+/** Largest write assembled from queued events. */
+const MAX_BATCH_BYTES = 256 * 1024;
 
-const DEFAULT_MAX_BATCH_BYTES = 256 * 1024;
-
-/** A subscriber's queue and the loop that writes it to the connection. */
+/**
+ * A subscriber's queue and the loop that writes it.
+ *
+ * @example
+ * ```ts
+ * const queue = new SubscriberQueue((bytes) => writeAll(conn, bytes),
+ *   { capacity: 1000, maxBytes: 8 << 20, policy: "block" });
+ * if (!queue.deliver(sids, body)) await queue.whenRoom();
+ * ```
+ */
 export class SubscriberQueue implements Target {
-  readonly capacity: number;
-  readonly block: boolean;
   /** Events handed to the connection. */
   delivered = 0;
-  /** Events refused because the queue was full (drop mode). */
+  /** Events dropped because the queue was full (drop policies). */
   dropped = 0;
-  /** Moment (ms) the queue last became full, or 0 while it has room. */
+  /**
+   * Moment (ms) the queue became full in block mode, or 0: it is reset only
+   * once the queue drains to half, so a subscriber that takes one event at a
+   * time from a full queue counts as full (the slow-consumer timeout).
+   */
   fullSince = 0;
 
-  #events: Uint8Array[] = [];
-  #head = 0;
-  #controls: Uint8Array[] = [];
+  #limits: QueueLimits;
+  #budget: QueueBudget | undefined;
   #write: WriteFn;
+  #onWriteError: ((error: unknown) => void) | undefined;
+  // Queued EVENT frames: bytes [head, tail) of buf; ends[i] is where event i ends.
+  #buf: Uint8Array = EMPTY;
+  #head = 0;
+  #tail = 0;
+  #ends: number[] = [];
+  #endsHead = 0;
+  /** Drops to report before the next event queued (drop-new) or sent (drop-old). */
+  #missedTail = 0;
+  #missedHead = 0;
+  #controls: Uint8Array[] = [];
+  #controlBytes = 0;
+  #creditEvents = Infinity;
+  #creditBytes = Infinity;
+  /** The buffer a write in flight is reading from: it must not move. */
+  #inFlight: Uint8Array | undefined;
   #writing = false;
   #closed = false;
-  /** Publishers waiting for room (made when the first one waits). */
-  #roomWaiters: (() => void)[] | undefined;
-  #maxBatchBytes: number;
-  #failure: ((error: unknown) => void) | undefined;
+  #room = new WaitList();
+  #idle = new WaitList();
 
   /**
    * @param write Writes bytes to the subscriber; the queue awaits each write.
    * @param onWriteError Called once if a write fails (the connection is gone).
+   * @param budget The node's total of queued bytes, which this queue counts in.
    */
-  constructor(write: WriteFn, options: QueueOptions, onWriteError?: (error: unknown) => void) {
+  constructor(
+    write: WriteFn,
+    limits: QueueLimits,
+    onWriteError?: (error: unknown) => void,
+    budget?: QueueBudget,
+  ) {
     this.#write = write;
-    this.capacity = options.capacity;
-    this.block = options.block;
-    this.#maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
-    this.#failure = onWriteError;
+    this.#limits = { ...limits };
+    this.#onWriteError = onWriteError;
+    this.#budget = budget;
   }
 
-  /** Events waiting in the queue. */
+  /** Current sizes and policy. */
+  get limits(): Readonly<QueueLimits> {
+    return this.#limits;
+  }
+
+  /** Changes sizes and policy (the client chooses them in its handshake). */
+  configure(limits: QueueLimits): void {
+    this.#limits = { ...limits };
+  }
+
+  /** Events waiting. */
   get depth(): number {
-    return this.#events.length - this.#head;
+    return this.#ends.length - this.#endsHead;
   }
 
-  deliver(frame: Uint8Array): boolean {
+  /** Bytes of events waiting. */
+  get bytes(): number {
+    return this.#tail - this.#head;
+  }
+
+  /** Bytes of control frames waiting. */
+  get controlBytes(): number {
+    return this.#controlBytes;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #full(extraBytes: number): boolean {
+    const { capacity, maxBytes } = this.#limits;
+    const bytes = this.#tail - this.#head;
+    return this.depth >= capacity || bytes + extraBytes > maxBytes ||
+      (this.#budget !== undefined && this.#budget.refuses(bytes, extraBytes));
+  }
+
+  /** The queue's bytes moved by `delta` (in the node's total too). */
+  #counted(delta: number): void {
+    if (this.#budget !== undefined) this.#budget.used += delta;
+  }
+
+  deliver(sids: Uint8Array, body: Uint8Array): boolean {
     if (this.#closed) return true;
-    const depth = this.depth;
-    if (depth >= this.capacity) {
-      if (!this.block) {
+    const size = eventFrameBytes(sids, body);
+    const policy = this.#limits.policy;
+    if (policy !== "block" && this.#full(size)) {
+      if (policy === "drop-new" || !this.#dropOldest(size)) {
         this.dropped++;
+        this.#missedTail++;
+        if (this.#budget?.refuses(this.bytes, size)) this.#budget.dropped++;
         return true;
       }
     }
-    this.#events.push(frame);
-    if (!this.#writing) this.#drain();
-    if (depth + 1 >= this.capacity) {
+    const notice = this.#missedTail > 0 ? MISSED_FRAME_BYTES : 0;
+    this.#counted(size + notice);
+    let at = this.#reserve(size + notice);
+    if (notice > 0) {
+      at = writeMissed(this.#buf, at, this.#missedTail);
+      this.#missedTail = 0;
+    }
+    this.#tail = writeEventFrame(this.#buf, at, sids, body);
+    this.#ends.push(this.#tail);
+    if (!this.#writing) void this.#drain();
+    if (policy === "block" && this.#full(0)) {
       if (this.fullSince === 0) this.fullSince = Date.now();
-      return !this.block;
+      return false;
     }
     return true;
   }
 
-  whenRoom(): Promise<void> {
-    if (this.#closed || this.depth < this.capacity) return Promise.resolve();
-    return new Promise((resolve) => (this.#roomWaiters ??= []).push(resolve));
+  deliverOrDrop(sids: Uint8Array, body: Uint8Array): boolean {
+    if (this.#limits.policy !== "block" || !this.#full(eventFrameBytes(sids, body))) {
+      const before = this.dropped;
+      this.deliver(sids, body);
+      return this.dropped === before;
+    }
+    if (this.#closed) return true;
+    this.dropped++;
+    this.#missedTail++;
+    return false;
   }
 
-  /** Queues a control frame: ahead of events, outside the bound. */
+  /** drop-old: drops queued events from the head until `size` more bytes fit; false if they cannot. */
+  #dropOldest(size: number): boolean {
+    if (size > this.#limits.maxBytes) return false;
+    while (this.depth > 0 && this.#full(size)) {
+      // A notice in front of the dropped event is not lost: its count moves to the head.
+      this.#missedHead += 1 + missedAt(this.#buf, this.#head, this.#tail);
+      const end = this.#ends[this.#endsHead++]!;
+      this.#counted(this.#head - end);
+      this.#head = end;
+      this.dropped++;
+    }
+    return !this.#full(size);
+  }
+
+  whenRoom(): Promise<void> {
+    if (this.#closed || !this.#full(0)) return Promise.resolve();
+    return this.#room.wait();
+  }
+
+  /** Queues a control frame: ahead of events, outside the bound and the credit. */
   control(frame: Uint8Array): void {
     if (this.#closed) return;
     this.#controls.push(frame);
-    if (!this.#writing) this.#drain();
+    this.#controlBytes += frame.length;
+    if (!this.#writing) void this.#drain();
+  }
+
+  /**
+   * Sets the client's flow-control window (`UNLIMITED` for none): how many
+   * events and bytes may be sent before it grants more with `credit()`.
+   */
+  setWindow(events: number, bytes: number): void {
+    this.#creditEvents = events === UNLIMITED ? Infinity : events;
+    this.#creditBytes = bytes === UNLIMITED ? Infinity : bytes;
+  }
+
+  /** The client took events off its buffer: that many more may be sent. */
+  credit(events: number, bytes: number): void {
+    this.#creditEvents += events;
+    this.#creditBytes += bytes;
+    if (!this.#writing && this.depth > 0) void this.#drain();
   }
 
   /** Stops the queue: pending frames are forgotten and waiting publishers released. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#events = [];
-    this.#head = 0;
+    this.#counted(this.#head - this.#tail);
+    this.#buf = EMPTY;
+    this.#head = this.#tail = 0;
+    this.#ends = [];
+    this.#endsHead = 0;
     this.#controls = [];
-    this.#releaseWaiters();
-  }
-
-  /** Resolves once everything queued so far has been written (or the queue closed). */
-  async drained(timeoutMs = Infinity): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.#closed && (this.#writing || this.depth > 0 || this.#controls.length > 0)) {
-      if (Date.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    return true;
-  }
-
-  #releaseWaiters(): void {
+    this.#controlBytes = 0;
     this.fullSince = 0;
-    const waiters = this.#roomWaiters;
-    if (waiters === undefined) return;
-    this.#roomWaiters = undefined;
-    for (const resolve of waiters) resolve();
+    this.#room.release();
+    this.#idle.release();
   }
 
-  /** Takes frames off the queue into one buffer, up to the batch size. */
-  #takeBatch(): Uint8Array | null {
+  /**
+   * Resolves true once everything queued has been written (events as far as
+   * the client's credit allows), false after `timeoutMs`.
+   */
+  async drained(timeoutMs = Infinity): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = Number.isFinite(timeoutMs)
+      ? new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs))
+      : undefined;
+    try {
+      while (!this.#closed && (this.#writing || this.#sendable())) {
+        const woken = this.#idle.wait().then(() => true);
+        if (!await (timeout ? Promise.race([woken, timeout]) : woken)) return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #sendable(): boolean {
+    return this.#controls.length > 0 ||
+      (this.depth > 0 && this.#creditEvents > 0 && this.#creditBytes > 0);
+  }
+
+  /** Room for `n` more bytes at the tail; returns where they go. */
+  #reserve(n: number): number {
+    const buf = this.#buf;
+    if (this.#tail + n <= buf.length) return this.#tail;
+    const live = this.#tail - this.#head;
+    const shift = this.#head;
+    if (this.#inFlight !== buf && live + n <= buf.length && shift > 0) {
+      buf.copyWithin(0, this.#head, this.#tail);
+    } else {
+      let size = Math.max(MIN_BUFFER_BYTES, buf.length);
+      while (size < live + n) size *= 2;
+      const bigger = new Uint8Array(size);
+      bigger.set(buf.subarray(this.#head, this.#tail));
+      this.#buf = bigger;
+    }
+    const ends = this.#ends;
+    for (let i = this.#endsHead; i < ends.length; i++) ends[i]! -= shift;
+    this.#head = 0;
+    this.#tail = live;
+    return live;
+  }
+
+  /** Takes what may be written now: every control frame, else events within credit. */
+  #take(): Uint8Array | null {
     const controls = this.#controls;
-    const events = this.#events;
-    if (controls.length === 0 && this.#head === events.length) return null;
-    // One frame alone needs no copy.
-    if (controls.length === 0 && events.length - this.#head === 1) {
-      const only = events[this.#head]!;
-      this.#taken(1);
-      return only;
-    }
-    if (controls.length === 1 && this.#head === events.length) {
-      // A fresh array: the old one's grown backing store would stay with an idle connection.
+    if (controls.length > 0) {
       this.#controls = [];
-      return controls[0]!;
+      this.#controlBytes = 0;
+      return controls.length === 1 ? controls[0]! : concat(controls);
     }
-    let bytes = 0;
-    for (const c of controls) bytes += c.length;
-    let end = this.#head;
-    while (end < events.length) {
-      const next = events[end]!.length;
-      if (bytes + next > this.#maxBatchBytes && bytes > 0) break;
-      bytes += next;
-      end++;
+    if (this.depth === 0 || this.#creditEvents <= 0 || this.#creditBytes <= 0) return null;
+    const ends = this.#ends;
+    const start = this.#head;
+    const limit = Math.min(MAX_BATCH_BYTES, this.#creditBytes);
+    let i = this.#endsHead;
+    let end = ends[i++]!;
+    let count = 1;
+    while (i < ends.length && count < this.#creditEvents && ends[i]! - start <= limit) {
+      end = ends[i++]!;
+      count++;
     }
-    const batch = new Uint8Array(bytes);
-    let at = 0;
-    for (const c of controls) {
-      batch.set(c, at);
-      at += c.length;
+    let batch = this.#buf.subarray(start, end);
+    if (this.#missedHead > 0) {
+      const withNotice = new Uint8Array(MISSED_FRAME_BYTES + batch.length);
+      withNotice.set(batch, writeMissed(withNotice, 0, this.#missedHead));
+      this.#missedHead = 0;
+      batch = withNotice;
+    } else {
+      this.#inFlight = this.#buf;
     }
-    this.#controls = [];
-    for (let i = this.#head; i < end; i++) {
-      const frame = events[i]!;
-      batch.set(frame, at);
-      at += frame.length;
-    }
-    this.#taken(end - this.#head);
-    return batch;
-  }
-
-  #taken(count: number): void {
-    this.#head += count;
+    this.#counted(start - end);
+    this.#head = end;
+    this.#endsHead = i;
+    this.#creditEvents -= count;
+    this.#creditBytes -= end - start;
     this.delivered += count;
-    const events = this.#events;
-    if (this.#head === events.length) {
-      events.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 4096 && this.#head * 2 > events.length) {
-      this.#events = events.slice(this.#head);
-      this.#head = 0;
+    if (this.#endsHead === ends.length) {
+      ends.length = 0;
+      this.#endsHead = 0;
+    } else if (this.#endsHead > 4096 && this.#endsHead * 2 > ends.length) {
+      this.#ends = ends.slice(this.#endsHead);
+      this.#endsHead = 0;
     }
-    if (this.#roomWaiters !== undefined && this.depth < this.capacity) this.#releaseWaiters();
-    else if (this.depth < this.capacity) this.fullSince = 0;
+    if (!this.#full(0)) this.#room.release();
+    // A queue that drains a little and fills again is still full: only below half is it not.
+    if (this.depth <= this.#limits.capacity / 2 && this.bytes <= this.#limits.maxBytes / 2) {
+      this.fullSince = 0;
+    }
+    return batch;
   }
 
   async #drain(): Promise<void> {
     this.#writing = true;
     try {
       let batch: Uint8Array | null;
-      while (!this.#closed && (batch = this.#takeBatch()) !== null) {
+      while (!this.#closed && (batch = this.#take()) !== null) {
         await this.#write(batch);
+        this.#inFlight = undefined;
+        if (this.#head === this.#tail) {
+          // Empty: start over at the front, and let an idle subscriber's buffer go.
+          this.#head = this.#tail = 0;
+          if (this.#buf.length > KEEP_BUFFER_BYTES) this.#buf = EMPTY;
+        }
       }
     } catch (error) {
       this.close();
-      this.#failure?.(error);
+      this.#onWriteError?.(error);
     } finally {
       this.#writing = false;
+      this.#inFlight = undefined;
+      this.#idle.release();
     }
   }
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((size, p) => size + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
 }

@@ -1,28 +1,33 @@
 /**
  * The functional API: `connect()` gives a client whose subscriptions are
- * async iterables, in the style of modern messaging clients.
+ * async iterables, in the style of modern messaging clients. Each
+ * subscription has its own ids on the server; the server says which ones an
+ * event is for, and the client hands it to those, never matching again.
+ * Browser compatible.
  */
 
 import { FrameType } from "../protocol/constants.ts";
-import { type CompiledPattern, compilePattern, subjectKey, toList } from "../protocol/subjects.ts";
-import { BoundedChannel } from "./bounded_channel.ts";
+import { checkPatternSyntax, toList } from "../protocol/subjects.ts";
 import type { ClientConnection } from "./connection.ts";
 import { type Event, toEventOrSkip } from "./event.ts";
-import { LazyConnection, type Subscriptions } from "./lazy_connection.ts";
+import { EventQueue } from "./event_queue.ts";
+import { LazyConnection, type SubscriptionSpec } from "./lazy_connection.ts";
 import type { ClientOptions } from "./options.ts";
 import { StatusHub, StatusSource } from "./status.ts";
 import { VERSION } from "../version.ts";
 
-/** Most distinct subjects whose subscriptions are remembered. */
-const ROUTE_MEMO_LIMIT = 10_000;
-
 /** Options of one subscription. */
 export interface SubscriptionOptions {
-  /** Events buffered before the connection's read waits. Default 1000. */
-  bufferSize?: number;
+  /**
+   * A queue group: of the connections subscribed with the same group whose
+   * subscriptions match an event, one receives it.
+   */
+  group?: string;
   /** Unsubscribes when aborted. */
   signal?: AbortSignal;
 }
+
+const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
 
 /**
  * A stream of events for some subjects or patterns.
@@ -38,55 +43,63 @@ export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
   readonly items: readonly string[];
   /** Whether `items` are patterns. */
   readonly isPattern: boolean;
-  readonly #channel: BoundedChannel<Event>;
+  /** The queue group, or "" for none. */
+  readonly group: string;
+  /** Id of `items[0]` on the server; the others follow one by one. */
+  readonly firstSid: number;
+  readonly #queue: EventQueue<Event>;
   readonly #client: Client;
-  readonly #keys: Set<string>;
-  readonly #patterns: CompiledPattern[];
 
   /** @internal Made by `Client.subscribe()` and `Client.subscribeMatch()`. */
-  constructor(client: Client, items: string[], isPattern: boolean, bufferSize: number) {
+  constructor(
+    client: Client,
+    spec: SubscriptionSpec,
+    release: (cost: number, share: number) => void,
+  ) {
     this.#client = client;
-    this.items = items;
-    this.isPattern = isPattern;
-    this.#channel = new BoundedChannel(bufferSize);
-    this.#keys = new Set(isPattern ? [] : items.map(subjectKey));
-    this.#patterns = isPattern ? items.map(compilePattern) : [];
+    this.items = spec.items;
+    this.isPattern = spec.pattern;
+    this.group = spec.group;
+    this.firstSid = spec.firstSid;
+    this.#queue = new EventQueue(release);
   }
 
-  /** @internal True when this subscription wants `subject`. */
-  matches(subject: string): boolean {
-    if (!this.isPattern) return this.#keys.has(subjectKey(subject));
-    return this.#patterns.some((p) => p.test(subject));
-  }
-
-  /** @internal Offers an event; a promise means "full, wait". */
-  push(event: Event): Promise<void> | undefined {
-    return this.#channel.push(event);
+  /** @internal Offers an event. */
+  push(event: Event, cost: number, share: number): void {
+    this.#queue.push(event, cost, share);
   }
 
   /** @internal Ends the stream, with an error when the connection failed. */
   end(error?: unknown): void {
-    this.#channel.close(error);
+    this.#queue.close(error);
   }
 
-  /** Stops the stream and removes the subscription from the server. Idempotent. */
+  /**
+   * Stops the stream and removes this subscription (only) from the server.
+   * Once it resolves the iterator yields nothing more, not even events
+   * already received (docs/CLIENT.md). Idempotent.
+   */
   async unsubscribe(): Promise<void> {
-    if (this.#channel.closed) return;
-    this.#channel.close();
+    if (this.#queue.closed && !this.#client.has(this)) return;
+    this.#queue.close(undefined, true);
     await this.#client.remove(this);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Event> {
-    try {
-      while (true) {
-        const event = await this.#channel.shift();
-        if (event === undefined) return;
-        yield event;
-      }
-    } finally {
-      // Leaving a `for await` early ends the subscription.
+  [Symbol.asyncIterator](): AsyncIterator<Event> {
+    const queue = this.#queue;
+    const next = (): Promise<IteratorResult<Event>> => {
+      const ready = queue.take();
+      if (ready !== undefined) return Promise.resolve({ value: ready, done: false });
+      return queue.next().then((event) =>
+        event === undefined ? DONE : { value: event, done: false }
+      );
+    };
+    // Leaving a `for await` early ends the subscription.
+    const done = async (): Promise<IteratorResult<Event>> => {
       await this.unsubscribe();
-    }
+      return DONE;
+    };
+    return { next, return: done };
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -94,39 +107,39 @@ export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
   }
 }
 
-/** A connection with publish and subscription streams. */
+/**
+ * A connection with publish and subscription streams. Its requests leave in
+ * the order they are made, awaited or not: a `subscribeMatch()` made before a
+ * `publish()` is in force for it.
+ */
 export class Client extends StatusSource implements AsyncDisposable {
   #link: LazyConnection;
+  #hub: StatusHub;
+  /** Each subscription under each of its ids. */
+  #bySid = new Map<number, Subscription>();
   #subscriptions = new Set<Subscription>();
-  /** The subscriptions wanting each subject seen, forgotten when subscriptions change. */
-  #routes = new Map<string, Subscription[]>();
   #asyncError: Error | undefined;
+  #release = (cost: number, share: number) => this.#link.current?.consumed(cost, share);
 
   /** @internal Use `connect()`. */
   constructor(options: ClientOptions) {
     const hub = new StatusHub();
     super(hub);
+    this.#hub = hub;
     this.#link = new LazyConnection(options, `es-client/${VERSION}`, {
       setup: (c) => this.#wire(c),
-      subscriptions: () => this.#inForce(),
+      subscriptions: () =>
+        [...this.#subscriptions].map((s) => ({
+          pattern: s.isPattern,
+          firstSid: s.firstSid,
+          group: s.group,
+          items: s.items,
+        })),
       lost: (error) => {
         this.#asyncError ??= error;
         for (const sub of this.#subscriptions) sub.end(error);
       },
     }, hub);
-  }
-
-  /** The union of the live subscriptions (exact subjects once per key). */
-  #inForce(): Subscriptions {
-    const exact = new Map<string, string>();
-    const patterns = new Set<string>();
-    for (const sub of this.#subscriptions) {
-      for (const item of sub.items) {
-        if (sub.isPattern) patterns.add(item);
-        else exact.set(subjectKey(item), item);
-      }
-    }
-    return { exact: [...exact.values()], patterns: [...patterns] };
   }
 
   /** @internal Opens the connection. */
@@ -136,29 +149,33 @@ export class Client extends StatusSource implements AsyncDisposable {
   }
 
   #wire(connection: ClientConnection): void {
-    connection.onEvent = (wire) => {
-      const subs = this.#routes.get(wire.subject) ?? this.#route(wire.subject);
-      if (subs.length === 0) return undefined;
-      const event = toEventOrSkip(wire);
-      if (event === undefined) return undefined;
-      if (subs.length === 1) return subs[0]!.push(event);
-      let waits: Promise<void>[] | undefined;
-      for (const sub of subs) {
-        const wait = sub.push(event);
-        if (wait) (waits ??= []).push(wait);
+    const bySid = this.#bySid;
+    connection.onEvent = (frame, cost) => {
+      const sids = frame.sids;
+      if (sids.length === 1) {
+        const sub = bySid.get(sids[0]!);
+        const event = sub && toEventOrSkip(frame);
+        if (event === undefined) connection.consumed(cost);
+        else sub!.push(event, cost, 1);
+        return;
       }
-      return waits && Promise.all(waits);
+      // Several ids: one event per subscription, the credit shared between them.
+      const subs = new Set<Subscription>();
+      for (const sid of sids) {
+        const sub = bySid.get(sid);
+        if (sub) subs.add(sub);
+      }
+      const event = subs.size > 0 ? toEventOrSkip(frame) : undefined;
+      if (event === undefined) {
+        connection.consumed(cost);
+        return;
+      }
+      for (const sub of subs) sub.push(event, cost, 1 / subs.size);
     };
+    connection.onMissed = (count) => this.#hub.emit({ type: "missed", count });
     connection.onError = (error) => {
       this.#asyncError ??= error;
     };
-  }
-
-  #route(subject: string): Subscription[] {
-    const subs = [...this.#subscriptions].filter((sub) => sub.matches(subject));
-    if (this.#routes.size >= ROUTE_MEMO_LIMIT) this.#routes.clear();
-    this.#routes.set(subject, subs);
-    return subs;
   }
 
   /** Publishes `message` on each subject. See `Publisher.publish()`. */
@@ -174,6 +191,41 @@ export class Client extends StatusSource implements AsyncDisposable {
     if (error) throw error;
   }
 
+  /**
+   * The server's counters, as `es stats --json` prints them, asked over this
+   * connection (so a page can read them from a server with a passphrase).
+   *
+   * @example
+   * ```ts
+   * const stats = await client.stats();
+   * console.log(stats.connections);
+   * ```
+   */
+  async stats(): Promise<Record<string, unknown>> {
+    const body = await this.#link.run((c) => c.bodyRequest(FrameType.STATS));
+    return JSON.parse(new TextDecoder().decode(body));
+  }
+
+  /**
+   * Which subscriptions an event on `subject` would reach, and why, as the
+   * server answers `es explain` (nothing is published). `matches` lists them
+   * (at most 1,000; `more` counts the rest).
+   *
+   * @example
+   * ```ts
+   * const { matches } = await client.explain("STOCKQUOTE.SUN");
+   * if (matches.length === 0) console.log("nobody wants it");
+   * ```
+   */
+  async explain(
+    subject: string,
+  ): Promise<{ subject: string; matches: Record<string, unknown>[]; more: number }> {
+    const body = await this.#link.run((c) =>
+      c.bodyRequest(FrameType.EXPLAIN, new TextEncoder().encode(subject))
+    );
+    return JSON.parse(new TextDecoder().decode(body));
+  }
+
   /** Subscribes to exact subjects; resolves once the server has registered them. */
   subscribe(
     subjects: string | readonly string[],
@@ -186,7 +238,7 @@ export class Client extends StatusSource implements AsyncDisposable {
    * Subscribes to patterns; resolves once the server has registered them.
    *
    * @throws {SyntaxError} (rejects) for an invalid pattern, before anything is sent.
-   * @throws {ProtocolError} (rejects) for a pattern the server refuses (unsafe, too long).
+   * @throws {ProtocolError} (rejects) for a pattern the server refuses (one it cannot run, too long).
    */
   subscribeMatch(
     patterns: string | readonly string[],
@@ -197,20 +249,27 @@ export class Client extends StatusSource implements AsyncDisposable {
 
   async #add(
     items: string[],
-    isPattern: boolean,
+    pattern: boolean,
     options: SubscriptionOptions,
   ): Promise<Subscription> {
-    const sub = new Subscription(this, items, isPattern, options.bufferSize ?? 1000);
-    await this.#link.get();
+    if (items.length === 0) throw new TypeError("Cannot subscribe: no subject or pattern given");
+    if (pattern) items.forEach(checkPatternSyntax);
+    // Connected: nothing is awaited before the request goes, so requests leave in call order.
+    if (this.#link.usable === undefined) await this.#link.get();
+    const spec: SubscriptionSpec = {
+      pattern,
+      firstSid: this.#link.allocateSids(items.length),
+      group: options.group ?? "",
+      items,
+    };
+    const sub = new Subscription(this, spec, this.#release);
+    // Known before the request goes: events may come before its reply.
     this.#subscriptions.add(sub);
-    this.#routes.clear();
+    for (let i = 0; i < items.length; i++) this.#bySid.set(spec.firstSid + i, sub);
     try {
-      await this.#link.run((connection) =>
-        connection.listRequest(isPattern ? FrameType.SUBMATCH : FrameType.SUB, items)
-      );
+      await this.#link.run((c) => c.subscribe(pattern, spec.firstSid, spec.group, items));
     } catch (error) {
-      this.#subscriptions.delete(sub);
-      this.#routes.clear();
+      this.#forget(sub);
       throw error;
     }
     // The signal may have been aborted while the request was in flight.
@@ -220,29 +279,32 @@ export class Client extends StatusSource implements AsyncDisposable {
     return sub;
   }
 
-  /** @internal Drops a subscription; the server forgets what no other subscription still uses. */
+  #forget(sub: Subscription): boolean {
+    if (!this.#subscriptions.delete(sub)) return false;
+    for (let i = 0; i < sub.items.length; i++) this.#bySid.delete(sub.firstSid + i);
+    return true;
+  }
+
+  /** @internal Whether `sub` is still in force here. */
+  has(sub: Subscription): boolean {
+    return this.#subscriptions.has(sub);
+  }
+
+  /** @internal Drops a subscription here and on the server. */
   async remove(sub: Subscription): Promise<void> {
-    if (!this.#subscriptions.delete(sub)) return;
-    this.#routes.clear();
-    const stillUsed = new Set<string>();
-    for (const other of this.#subscriptions) {
-      for (const item of other.items) stillUsed.add(other.isPattern ? item : subjectKey(item));
-    }
-    const unused = sub.items.filter((item) =>
-      !stillUsed.has(sub.isPattern ? item : subjectKey(item))
-    );
-    if (unused.length === 0) return;
+    if (!this.#forget(sub)) return;
     if (this.#link.reconnecting) return; // The restore will not include it.
-    const connection = await this.#link.get().catch(() => undefined);
+    const connection = this.#link.current;
     if (!connection || connection.isClosed) return;
-    await connection.listRequest(FrameType.UNSUB, unused).catch(() => {});
+    const sids = sub.items.map((_, i) => sub.firstSid + i);
+    await connection.unsubscribe(sids).catch(() => {});
   }
 
   /** Ends every subscription and closes the connection. Idempotent. */
   async close(): Promise<void> {
     for (const sub of this.#subscriptions) sub.end();
     this.#subscriptions.clear();
-    this.#routes.clear();
+    this.#bySid.clear();
     await this.#link.close();
   }
 
@@ -261,6 +323,9 @@ export class Client extends StatusSource implements AsyncDisposable {
  * await client.publish("stock.sun", 22.44);
  * for await (const event of sub) { console.log(event); break; }
  * ```
+ * @throws {NamingError} when no `esURI` is given and the name server does not know the server.
+ * @throws {ConnectionClosedError} when the server cannot be reached.
+ * @throws {AuthenticationError} for a missing, empty or wrong passphrase.
  */
 export function connect(options: ClientOptions = {}): Promise<Client> {
   return new Client(options).open();

@@ -1,43 +1,40 @@
 /**
- * One client connection: handshake, batched writes, request/reply by id, and
- * a read loop that hands events to its owner and waits when the owner is full.
+ * One client connection after its handshake: batched writes, request/reply by
+ * id, and a read loop that never stops reading. Events go to the owner with
+ * their subscription ids; the owner hands back credit as the application
+ * takes them, so the server holds back what the client has no room for and
+ * replies always get through. Browser compatible.
  */
 
-import { clientProof, makeNonce, verifyServerProof } from "../protocol/auth.ts";
+import { ConnectionClosedError, EsError, ProtocolError } from "../errors.ts";
+import { encodeMessage, encodeMessageShared } from "../protocol/codec.ts";
 import {
   CodecTag,
   ErrorCode,
   FrameType,
-  MAX_SUBJECTS_PER_FRAME,
-  PROTOCOL_VERSION,
+  MAX_ITEMS_PER_FRAME,
+  OverflowCode,
+  UNLIMITED,
 } from "../protocol/constants.ts";
-import {
-  decodeBye,
-  decodeErr,
-  decodeEvent,
-  decodeHello,
-  decodeReady,
-  decodeRequest,
-  encodeConnect,
-  encodeListRequest,
-  encodePub,
-  encodeRequest,
-  PING_FRAME,
-  PONG_FRAME,
-  utf8,
-  type WireEvent,
-} from "../protocol/frames.ts";
-import { FrameParser, type RawFrame } from "../protocol/parser.ts";
-import { FrameError } from "../protocol/errors.ts";
-import { checkSubject, toList } from "../protocol/subjects.ts";
-import { closeQuietly, type Transport, writeAll } from "../protocol/transport.ts";
-import { encodeMessage, encodeMessageShared } from "../protocol/codec.ts";
-import { OutBuffer, pubFrameBytes } from "./out_buffer.ts";
-import { AuthenticationError, ConnectionClosedError, EsError, ProtocolError } from "./errors.ts";
+import { decodeBye } from "../protocol/frames/bye.ts";
+import { decodeMissed, encodeCredit, PING_FRAME, PONG_FRAME } from "../protocol/frames/control.ts";
+import { decodeErr } from "../protocol/frames/err.ts";
+import { decodeEvent, type EventFrame, newEventFrame } from "../protocol/frames/event.ts";
+import { encodePub, pubFrameBytes } from "../protocol/frames/pub.ts";
+import { decodeRequest, encodeRequest } from "../protocol/frames/request.ts";
+import { encodeSubscribe } from "../protocol/frames/subscribe.ts";
+import { encodeUnsubscribe } from "../protocol/frames/unsubscribe.ts";
+import { utf8 } from "../protocol/frames/_body.ts";
+import type { FrameParser, RawFrame } from "../protocol/parser.ts";
+import { SubjectCache } from "../protocol/subject_cache.ts";
+import { checkSubject, isReserved, toList } from "../protocol/subjects.ts";
+import { type Transport, writeAll } from "../transport/transport.ts";
+import { handshake } from "./handshake.ts";
+import { startHeartbeat } from "./heartbeat.ts";
 import { parseEndpoint } from "./options.ts";
+import { OutBuffer } from "./out_buffer.ts";
 import { openTransport } from "./transport.ts";
 import { VERSION } from "../version.ts";
-import { startHeartbeat } from "./heartbeat.ts";
 
 /** Bytes waiting to be written past which `publish()` waits. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -46,9 +43,9 @@ const READ_BYTES = 64 * 1024;
 const SUBJECT_CACHE_LIMIT = 1024;
 /** Longest subject the client lets through; the server has its own limit. */
 const MAX_SUBJECT_BYTES = 1024;
-
-/** What to do with an event: return a promise to make the read loop wait. */
-export type EventSink = (event: WireEvent) => Promise<unknown> | undefined;
+/** Default flow-control window: events and bytes the client buffers for its application. */
+export const DEFAULT_WINDOW_EVENTS = 4096;
+export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
 
 /** Options of `ClientConnection.open()`. */
 export interface ConnectionOptions {
@@ -56,6 +53,13 @@ export interface ConnectionOptions {
   clientName?: string;
   connectTimeoutMs?: number | undefined;
   caCerts?: string[];
+  /** Events the client buffers before the server holds them back. Default 4096. */
+  windowEvents?: number;
+  /** Bytes the client buffers before the server holds them back. Default 4 MiB. */
+  windowBytes?: number;
+  /** Size of this client's queue on the server; 0 (default): the server's. */
+  queueSize?: number;
+  overflow?: OverflowCode;
 }
 
 interface PendingRequest {
@@ -67,14 +71,20 @@ interface PendingRequest {
 export class ClientConnection {
   readonly uri: string;
   /** The server's limit on frame size, from its HELLO. */
-  maxFrameBytes = 1024 * 1024;
-  heartbeatMs = 30_000;
-  /** Called with every event; set by the owner. */
-  onEvent: EventSink = () => undefined;
+  readonly maxFrameBytes: number;
+  readonly heartbeatMs: number;
+  /**
+   * Called with every event (the frame is reused: read it now) and its cost
+   * in bytes; the owner calls `consumed(cost)` once the application has it.
+   */
+  onEvent: (frame: EventFrame, cost: number) => void = (_, cost) => this.consumed(cost);
+  /** Called when the server says events for this connection were dropped. */
+  onMissed: (count: number) => void = () => {};
   /** Called with errors no request is waiting for (a refused publish, a dropped connection). */
   onError: (error: Error) => void = () => {};
 
   #transport: Transport;
+  #parser: FrameParser;
   #pending = new Map<number, PendingRequest>();
   #nextRequestId = 1;
   #out = new OutBuffer();
@@ -83,22 +93,36 @@ export class ClientConnection {
   #idle: PromiseWithResolvers<void> = Promise.withResolvers();
   #closedError: Error | undefined;
   #closed: PromiseWithResolvers<Error | undefined> = Promise.withResolvers();
-  #subjectCache = new Map<string, Uint8Array>();
-  #parser = new FrameParser();
+  #subjectBytes = new Map<string, Uint8Array>();
+  #subjects = new SubjectCache(1024);
+  #event = newEventFrame();
   #lastReceived = Date.now();
-  #readPaused = false;
   #stopHeartbeat: () => void = () => {};
+  #window: { events: number; bytes: number };
+  #credit = { events: 0, bytes: 0 };
 
-  private constructor(transport: Transport, uri: string) {
+  private constructor(
+    transport: Transport,
+    uri: string,
+    parser: FrameParser,
+    hello: { maxFrameBytes: number; heartbeatMs: number },
+    window: { events: number; bytes: number },
+  ) {
     this.#transport = transport;
     this.uri = uri;
+    this.#parser = parser;
+    this.maxFrameBytes = hello.maxFrameBytes;
+    this.heartbeatMs = hello.heartbeatMs;
+    this.#window = window;
   }
 
   /**
    * Connects and completes the handshake.
    *
-   * @throws {ConnectionClosedError} when the server cannot be reached.
-   * @throws {AuthenticationError} when the passphrase is missing or wrong.
+   * @throws {ConnectionClosedError} when the server cannot be reached or hangs up.
+   * @throws {AuthenticationError} when the passphrase is missing, empty or wrong, or
+   * the server cannot prove it knows it.
+   * @throws {ProtocolError} when what answered is not an es server of this version.
    */
   static async open(uri: string, options: ConnectionOptions = {}): Promise<ClientConnection> {
     const endpoint = parseEndpoint(uri, uri.toLowerCase().startsWith("ns") ? "ns" : "es");
@@ -107,26 +131,35 @@ export class ClientConnection {
       signal: AbortSignal.timeout(timeoutMs),
       ...(options.caCerts ? { caCerts: options.caCerts } : {}),
     });
-    const connection = new ClientConnection(transport, uri);
+    const window = {
+      events: options.windowEvents ?? DEFAULT_WINDOW_EVENTS,
+      bytes: options.windowBytes ?? DEFAULT_WINDOW_BYTES,
+    };
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      closeQuietly(transport);
+      transport.close();
     }, timeoutMs);
+    let connection: ClientConnection;
     try {
-      await connection.#handshake(options);
+      const done = await handshake(transport, uri, {
+        ident: options.ident,
+        clientName: options.clientName ?? `es-client/${VERSION}`,
+        windowEvents: window.events,
+        windowBytes: window.bytes,
+        queueSize: options.queueSize ?? 0,
+        overflow: options.overflow ?? OverflowCode.DEFAULT,
+      });
+      connection = new ClientConnection(transport, uri, done.parser, done.hello, window);
+      for (const frame of done.early) connection.#dispatch(frame);
     } catch (error) {
-      closeQuietly(transport);
+      transport.close();
       // Closing the transport on time-out makes the handshake fail as if the server hung up.
       if (timedOut) {
         throw new ConnectionClosedError(
           `Cannot connect to ${uri}: no answer to the handshake within ${timeoutMs} ms`,
           { cause: error },
         );
-      }
-      // Bytes that do not even frame: whatever answered is not an es server.
-      if (error instanceof FrameError) {
-        throw new ProtocolError(`${uri} is not an es server: ${error.message}`, { cause: error });
       }
       throw error;
     } finally {
@@ -135,8 +168,7 @@ export class ClientConnection {
     void connection.#readLoop();
     connection.#stopHeartbeat = startHeartbeat({
       lastReceived: () => connection.#lastReceived,
-      paused: () => connection.#readPaused,
-      ping: () => void connection.send(PING_FRAME),
+      ping: () => void connection.#sendQuietly(PING_FRAME),
       timedOut: (silentMs) =>
         connection.#end(
           new ConnectionClosedError(
@@ -162,81 +194,6 @@ export class ClientConnection {
     return this.#closedError !== undefined;
   }
 
-  // ---- Handshake: read HELLO, send CONNECT, read READY ----
-
-  async #handshake(options: ConnectionOptions): Promise<void> {
-    const buffer = new Uint8Array(4096);
-    const frames: RawFrame[] = [];
-    const next = async (): Promise<RawFrame> => {
-      while (frames.length === 0) {
-        let failure: Error | undefined;
-        const n = await this.#transport.read(buffer).catch((e: Error) => (failure = e, null));
-        if (n === null) {
-          // A TLS failure (untrusted certificate, …) shows up here, on the first read.
-          throw new ConnectionClosedError(
-            `Cannot connect to ${this.uri}: ${
-              failure?.message ?? "the server closed the connection during the handshake"
-            }`,
-            { cause: failure },
-          );
-        }
-        for (const f of this.#parser.push(buffer.subarray(0, n))) {
-          frames.push({ type: f.type, body: f.body.slice() });
-        }
-      }
-      return frames.shift()!;
-    };
-    const helloFrame = await next();
-    if (helloFrame.type === FrameType.BYE) {
-      const { code, reason } = decodeBye(helloFrame.body);
-      throw new ConnectionClosedError(`${this.uri} refused the connection: ${reason}`, { code });
-    }
-    if (helloFrame.type !== FrameType.HELLO) {
-      throw new ProtocolError(
-        `${this.uri} is not an es server (first frame 0x${helloFrame.type.toString(16)})`,
-      );
-    }
-    const hello = decodeHello(helloFrame.body);
-    this.maxFrameBytes = hello.maxFrameBytes;
-    this.heartbeatMs = hello.heartbeatMs;
-    const clientNonce = makeNonce();
-    const ident = options.ident;
-    const proof = hello.authRequired && ident !== undefined
-      ? await clientProof(ident, hello.serverNonce, clientNonce)
-      : new Uint8Array(0);
-    await writeAll(
-      this.#transport,
-      encodeConnect({
-        version: PROTOCOL_VERSION,
-        clientNonce,
-        proof,
-        clientName: options.clientName ?? `es-client/${VERSION}`,
-      }),
-    );
-    const reply = await next();
-    if (reply.type === FrameType.ERR || reply.type === FrameType.BYE) {
-      const err = reply.type === FrameType.ERR ? decodeErr(reply.body) : decodeBye(reply.body);
-      const message = "message" in err ? err.message : err.reason;
-      if (err.code === ErrorCode.AUTH) {
-        throw new AuthenticationError(
-          ident === undefined
-            ? `${this.uri} requires a passphrase: set ident (or ES_IDENT)`
-            : `${this.uri} refused the passphrase: ${message}`,
-        );
-      }
-      throw new ProtocolError(`${this.uri} refused the connection: ${message}`, { code: err.code });
-    }
-    if (reply.type !== FrameType.READY) throw new ProtocolError(`Expected READY from ${this.uri}`);
-    if (hello.authRequired && ident !== undefined) {
-      const serverProof = decodeReady(reply.body);
-      if (!await verifyServerProof(ident, clientNonce, hello.serverNonce, serverProof)) {
-        throw new AuthenticationError(`${this.uri} could not prove it knows the passphrase`);
-      }
-    }
-    // Frames that came with READY (events cannot yet, but keep the rule simple).
-    for (const f of frames) this.#dispatch(f);
-  }
-
   // ---- Writing ----
 
   /**
@@ -244,11 +201,16 @@ export class ClientConnection {
    * idle; while a write is in flight, frames gather into the next one.
    *
    * @returns A promise when too much is waiting: wait for it before sending more.
+   * @throws {ConnectionClosedError} once the connection has ended.
    */
   send(frame: Uint8Array): Promise<void> | undefined {
     if (this.#closedError) throw this.#closedError;
     this.#out.push(frame);
     return this.#queued();
+  }
+
+  #sendQuietly(frame: Uint8Array): void {
+    if (!this.#closedError) void this.send(frame);
   }
 
   /** Starts the writer; a promise means "over the high-water mark, wait". */
@@ -292,28 +254,31 @@ export class ClientConnection {
 
   // ---- Publishing ----
 
-  #subjectBytes(subject: string): Uint8Array {
-    let bytes = this.#subjectCache.get(subject);
-    if (bytes === undefined) {
-      checkSubject(subject, MAX_SUBJECT_BYTES);
-      bytes = utf8(subject);
-      if (this.#subjectCache.size >= SUBJECT_CACHE_LIMIT) this.#subjectCache.clear();
-      this.#subjectCache.set(subject, bytes);
-    }
-    return bytes;
-  }
-
   #subjectList(subjects: string | readonly string[]): Uint8Array[] {
-    const list = typeof subjects === "string"
-      ? [this.#subjectBytes(subjects)]
-      : toList(subjects).map((s) => this.#subjectBytes(s));
+    const list = toList(subjects);
     if (list.length === 0) throw new TypeError("Cannot publish: no subject given");
-    if (list.length > MAX_SUBJECTS_PER_FRAME) {
+    if (list.length > MAX_ITEMS_PER_FRAME) {
       throw new RangeError(
-        `Cannot publish on ${list.length} subjects at once: a frame carries at most ${MAX_SUBJECTS_PER_FRAME}`,
+        `Cannot publish on ${list.length} subjects at once: a frame carries at most ${MAX_ITEMS_PER_FRAME}`,
       );
     }
-    return list;
+    return list.map((subject) => {
+      let bytes = this.#subjectBytes.get(subject);
+      if (bytes === undefined) {
+        checkSubject(subject, MAX_SUBJECT_BYTES);
+        if (isReserved(subject)) {
+          throw new RangeError(
+            `Cannot publish on ${
+              JSON.stringify(subject)
+            }: subjects beginning with "$es." are the server's`,
+          );
+        }
+        bytes = utf8(subject);
+        if (this.#subjectBytes.size >= SUBJECT_CACHE_LIMIT) this.#subjectBytes.clear();
+        this.#subjectBytes.set(subject, bytes);
+      }
+      return bytes;
+    });
   }
 
   #checkFrameBytes(frameBytes: number): void {
@@ -330,7 +295,7 @@ export class ClientConnection {
    * Encodes and queues one publish, straight into the out buffer.
    *
    * @throws {TypeError} for a message the codec cannot carry, or bad subjects.
-   * @throws {RangeError} for a frame over the server's limit.
+   * @throws {RangeError} for a frame over the server's limit, or a reserved subject.
    */
   publish(subjects: string | readonly string[], message: unknown): Promise<void> | undefined {
     const list = this.#subjectList(subjects);
@@ -362,7 +327,12 @@ export class ClientConnection {
     if (this.#closedError) return Promise.reject(this.#closedError);
     const requestId = this.#nextRequestId++;
     if (this.#nextRequestId > 0xffff_fff0) this.#nextRequestId = 1;
-    const frame = build(requestId);
+    let frame: Uint8Array;
+    try {
+      frame = build(requestId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (frame.length - 4 > this.maxFrameBytes) {
       return Promise.reject(
         new RangeError(
@@ -378,9 +348,26 @@ export class ClientConnection {
     return promise;
   }
 
-  /** A request whose body is a list of strings (SUB, SUBMATCH, UNSUB). */
-  listRequest(type: FrameType, items: string[]): Promise<Uint8Array> {
-    return this.request((id) => encodeListRequest(type, id, items));
+  /**
+   * Subscribes items `i` under ids `firstSid + i`; resolves once the server has them.
+   *
+   * @throws {ProtocolError} (rejects) when the server refuses them.
+   */
+  async subscribe(
+    pattern: boolean,
+    firstSid: number,
+    group: string,
+    items: readonly string[],
+  ): Promise<void> {
+    const type = pattern ? FrameType.SUBMATCH : FrameType.SUB;
+    await this.request((requestId) =>
+      encodeSubscribe(type, { requestId, firstSid, group, items: [...items] })
+    );
+  }
+
+  /** Removes subscriptions by id; resolves once the server has removed them. */
+  async unsubscribe(sids: readonly number[]): Promise<void> {
+    await this.request((requestId) => encodeUnsubscribe(requestId, sids));
   }
 
   /** A request with an opaque body (FLUSH, STATS, NS_*). */
@@ -395,6 +382,25 @@ export class ClientConnection {
 
   // ---- Reading ----
 
+  /**
+   * The application took an event of `cost` bytes (or its `share` when it went
+   * to several subscriptions): the server may send that much more.
+   */
+  consumed(cost: number, share = 1): void {
+    const credit = this.#credit;
+    credit.events += share;
+    credit.bytes += cost * share;
+    const window = this.#window;
+    if (window.events === UNLIMITED) return;
+    if (credit.events * 2 >= window.events || credit.bytes * 2 >= window.bytes) {
+      const events = Math.floor(credit.events);
+      const bytes = Math.floor(credit.bytes);
+      this.#sendQuietly(encodeCredit(events, bytes));
+      credit.events -= events;
+      credit.bytes -= bytes;
+    }
+  }
+
   async #readLoop(): Promise<void> {
     const buffer = new Uint8Array(READ_BYTES);
     try {
@@ -402,13 +408,7 @@ export class ClientConnection {
         const n = await this.#transport.read(buffer);
         if (n === null) break;
         this.#lastReceived = Date.now();
-        for (const frame of this.#parser.push(buffer.subarray(0, n))) {
-          const wait = this.#dispatch(frame);
-          if (wait === undefined) continue;
-          this.#readPaused = true;
-          await wait;
-          this.#readPaused = false;
-        }
+        for (const frame of this.#parser.push(buffer.subarray(0, n))) this.#dispatch(frame);
       }
       this.#end(new ConnectionClosedError(`Connection to ${this.uri} closed by the server`));
     } catch (cause) {
@@ -421,10 +421,16 @@ export class ClientConnection {
     }
   }
 
-  #dispatch(frame: RawFrame): Promise<unknown> | undefined {
+  #dispatch(frame: RawFrame): void {
     switch (frame.type) {
-      case FrameType.EVENT:
-        return this.onEvent(decodeEvent(frame.body));
+      case FrameType.EVENT: {
+        decodeEvent(frame.body, this.#subjects, this.#event);
+        this.onEvent(this.#event, frame.body.length + 5);
+        return;
+      }
+      case FrameType.MISSED:
+        this.onMissed(decodeMissed(frame.body));
+        return;
       case FrameType.OK: {
         const { requestId, body } = decodeRequest(frame.body, "OK");
         const pending = this.#pending.get(requestId);
@@ -447,17 +453,14 @@ export class ClientConnection {
         return;
       }
       case FrameType.PING:
-        void this.send(PONG_FRAME);
-        return;
-      case FrameType.PONG:
+        this.#sendQuietly(PONG_FRAME);
         return;
       case FrameType.BYE: {
         const { code, reason } = decodeBye(frame.body);
-        throw code === ErrorCode.AUTH
-          ? new AuthenticationError(reason)
-          : new ConnectionClosedError(`Connection to ${this.uri} closed by the server: ${reason}`, {
-            code,
-          });
+        throw new ConnectionClosedError(
+          `Connection to ${this.uri} closed by the server: ${reason}`,
+          { code },
+        );
       }
       default:
         return;
@@ -470,7 +473,7 @@ export class ClientConnection {
     if (this.#closedError) return;
     this.#closedError = error;
     this.#stopHeartbeat();
-    closeQuietly(this.#transport);
+    this.#transport.close();
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
     this.#releaseDrainWaiters();
@@ -478,7 +481,7 @@ export class ClientConnection {
     if (!byUser) this.onError(error);
   }
 
-  /** Sends what is queued, then closes. Idempotent. */
+  /** Sends what is queued (waiting at most a second), then closes. Idempotent. */
   async close(): Promise<void> {
     if (this.#closedError) return;
     try {

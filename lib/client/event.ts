@@ -1,8 +1,8 @@
-/** The event a subscriber receives, and how it is made from the wire. */
+/** The event a subscriber receives, and how it is made from the wire. Browser compatible. */
 
 import { getLogger } from "@logtape/logtape";
 import { decodeMessage } from "../protocol/codec.ts";
-import type { WireEvent } from "../protocol/frames.ts";
+import type { EventFrame } from "../protocol/frames/event.ts";
 
 const log = getLogger(["es", "client"]);
 
@@ -19,12 +19,16 @@ export interface Event<T = unknown> {
  * payload does not decode: another publisher's bad bytes must not end this
  * subscriber's connection.
  */
-export function toEventOrSkip(wire: WireEvent): Event | undefined {
+export function toEventOrSkip(frame: EventFrame): Event | undefined {
   try {
-    return { subject: wire.subject, msg: decodeMessage(wire.codec, wire.payload), time: wire.time };
+    return {
+      subject: frame.subject,
+      msg: decodeMessage(frame.codec, frame.payload),
+      time: frame.time,
+    };
   } catch (error) {
     log.warn("Skipped an event on {subject} that does not decode: {error}", {
-      subject: wire.subject,
+      subject: frame.subject,
       error: String(error),
     });
     return undefined;

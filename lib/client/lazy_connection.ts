@@ -4,9 +4,8 @@
  * connection is replaced (with backoff) and its subscriptions restored.
  */
 
-import { FrameType } from "../protocol/constants.ts";
 import type { ClientConnection } from "./connection.ts";
-import { AuthenticationError, ConnectionClosedError } from "./errors.ts";
+import { AuthenticationError, ConnectionClosedError } from "../errors.ts";
 import type { ClientOptions } from "./options.ts";
 import { openEventServer } from "./locate.ts";
 import { PublishBuffer, type ResolvedReconnect, resolveReconnect } from "./reconnect.ts";
@@ -17,15 +16,18 @@ export interface LinkHooks {
   /** Wires a fresh connection to its owner (event and error handlers). */
   setup(connection: ClientConnection): void;
   /** The owner's subscriptions in force, restored on a new connection before anything else is sent. */
-  subscriptions?(): Subscriptions;
+  subscriptions?(): SubscriptionSpec[];
   /** The connection is gone for good (reconnect off, or given up). */
   lost?(error: Error): void;
 }
 
-/** Exact subjects and patterns to subscribe to again after a reconnect. */
-export interface Subscriptions {
-  exact: string[];
-  patterns: string[];
+/** One subscription request to make again after a reconnect, with the same ids. */
+export interface SubscriptionSpec {
+  pattern: boolean;
+  /** Id of `items[0]`; the others follow one by one. */
+  firstSid: number;
+  group: string;
+  items: readonly string[];
 }
 
 /** Opens the event-server connection on demand, and again after a loss. */
@@ -46,6 +48,9 @@ export class LazyConnection {
   #doubt: number | undefined;
   #lostConnections = new WeakSet<ClientConnection>();
   #wakeClose: (() => void) | undefined;
+  #nextSid = 1;
+  /** Which server of an `esURI` list the next open starts with. */
+  #turn = 0;
 
   /** @param statusHub Where status changes go; the owner hands out iterators and listeners. */
   constructor(options: ClientOptions, clientName: string, hooks: LinkHooks, statusHub: StatusHub) {
@@ -55,6 +60,36 @@ export class LazyConnection {
     this.#hooks = hooks;
     this.#reconnect = resolveReconnect(options.reconnect);
     if (this.#reconnect) this.#buffer = new PublishBuffer(this.#reconnect.bufferBytes);
+  }
+
+  /**
+   * Reserves `count` consecutive subscription ids; returns the first. Ids
+   * outlive connections, so a restored subscription keeps its ids.
+   */
+  allocateSids(count: number): number {
+    if (this.#nextSid + count > 0xffff_ffff) this.#nextSid = 1;
+    const first = this.#nextSid;
+    this.#nextSid += count;
+    return first;
+  }
+
+  /** The connection in use, if one is open. */
+  get current(): ClientConnection | undefined {
+    return this.#current;
+  }
+
+  /**
+   * The connection when it is open and in use, else undefined. Operations use
+   * it without awaiting anything, so that requests leave (and take effect on
+   * the server) in the order they were made: a `subscribeMatch()` made before
+   * a `publish()` is in force for it, even when neither was awaited.
+   */
+  get usable(): ClientConnection | undefined {
+    const connection = this.#current;
+    if (this.#closed || this.#down || connection === undefined || connection.isClosed) {
+      return undefined;
+    }
+    return connection;
   }
 
   /** True once the connection is open (or failed). */
@@ -82,7 +117,8 @@ export class LazyConnection {
   }
 
   async #open(): Promise<ClientConnection> {
-    const connection = await openEventServer(this.#options, this.#clientName);
+    // Each open starts at the next server of a list: a lost server is tried last.
+    const connection = await openEventServer(this.#options, this.#clientName, this.#turn++);
     if (this.#closed) {
       await connection.close();
       throw new ConnectionClosedError("The client is closed");
@@ -191,9 +227,9 @@ export class LazyConnection {
   }
 
   async #restore(connection: ClientConnection): Promise<void> {
-    const { exact, patterns } = this.#hooks.subscriptions?.() ?? { exact: [], patterns: [] };
-    if (exact.length > 0) await connection.listRequest(FrameType.SUB, exact);
-    if (patterns.length > 0) await connection.listRequest(FrameType.SUBMATCH, patterns);
+    for (const spec of this.#hooks.subscriptions?.() ?? []) {
+      await connection.subscribe(spec.pattern, spec.firstSid, spec.group, spec.items);
+    }
   }
 
   #giveUp(error: Error): never {
@@ -222,7 +258,7 @@ export class LazyConnection {
    */
   async run<T>(op: (connection: ClientConnection) => Promise<T>): Promise<T> {
     while (true) {
-      const connection = await this.get();
+      const connection = this.usable ?? await this.get();
       try {
         return await op(connection);
       } catch (error) {
@@ -243,7 +279,7 @@ export class LazyConnection {
     let connection = this.#current;
     if (connection?.isClosed) this.noticeLoss(connection);
     if (!this.#down || connection === undefined) {
-      connection = await this.get();
+      connection = this.usable ?? await this.get();
       if (connection.isClosed) this.noticeLoss(connection);
     }
     if (this.#down) {
@@ -265,7 +301,7 @@ export class LazyConnection {
    * the server (reported once; the next flush starts afresh).
    */
   async flush(): Promise<void> {
-    const connection = await this.get();
+    const connection = this.usable ?? await this.get();
     const generation = this.#generation;
     const doubt = this.#doubt;
     this.#doubt = undefined;

@@ -8,17 +8,18 @@
 
 export { Publisher } from "./publisher.ts";
 export { Subscriber } from "./subscriber.ts";
-export type { SubscriberOptions } from "./subscriber.ts";
+export type { SubscribeOptions, SubscriberOptions } from "./subscriber.ts";
 export { Client, connect, Subscription } from "./client.ts";
 export type { SubscriptionOptions } from "./client.ts";
 export type { Event } from "./event.ts";
 export { EVENTSERVER_NAME } from "./options.ts";
-export type { ClientOptions } from "./options.ts";
+export type { ClientOptions, Overflow } from "./options.ts";
 export { exponentialBackoff } from "./reconnect.ts";
 export type { Backoff, ReconnectOptions } from "./reconnect.ts";
 export type {
   DisconnectStatus,
   ErrorStatus,
+  MissedStatus,
   ReconnectStatus,
   Status,
   StatusEvent,
@@ -30,4 +31,4 @@ export {
   EsError,
   NamingError,
   ProtocolError,
-} from "./errors.ts";
+} from "../errors.ts";

@@ -6,12 +6,22 @@
 
 import type { ReconnectOptions } from "./reconnect.ts";
 
+/**
+ * What the server does with events for a client whose queue is full (SPEC §6):
+ * `"block"` holds the publishers (only where the server's default is block),
+ * `"drop-new"` drops the newest event, `"drop-old"` drops the oldest queued one,
+ * `"latest"` keeps one queued event per subject, the newest (conflation).
+ */
+export type Overflow = "block" | "drop-new" | "drop-old" | "latest";
+
 /** Options shared by every client. */
 export interface ClientOptions {
   /**
    * `es://host:port` of the event server (`ws://host:httpport` or `wss://…` for its
-   * WebSocket endpoint). Without it the name server is asked; in a browser given no
-   * `nsURI`, the client connects to the `/ws` of the server that served `/client.js`.
+   * WebSocket endpoint), or a comma-separated list of them (the client uses one and
+   * moves to the next when it loses it); else env `ES_URL`. Without either the name server is asked; in a
+   * browser given no `nsURI`, the client connects to the `/ws` of the server that served
+   * `/client.js`.
    */
   esURI?: string;
   /** `ns://host:port` of the name server; else env `ES_NS`, else `ns://127.0.0.1:9090`. */
@@ -27,6 +37,17 @@ export interface ClientOptions {
   reconnect?: boolean | ReconnectOptions;
   /** PEM CA certificates to trust for `es+tls://` (e.g. a self-signed server certificate). */
   caCerts?: string[];
+  /**
+   * Events this client buffers for its application; past it the server holds
+   * the rest in this client's queue. Default 4096.
+   */
+  bufferSize?: number;
+  /** Bytes of events this client buffers likewise. Default 4 MiB. */
+  bufferBytes?: number;
+  /** Size of this client's queue on the server. Default: the server's `--queue-size`. */
+  queueSize?: number;
+  /** What the server does when this client's queue is full. Default: the server's policy. */
+  overflow?: Overflow;
 }
 
 /** The name under which the event server registers with the name server. */

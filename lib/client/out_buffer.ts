@@ -2,9 +2,10 @@
  * The client's outgoing bytes: frames are written straight into one growing
  * buffer (PUB frames encoded in place), taken whole for each socket write,
  * and two buffers alternate so the hot path allocates nothing per publish.
+ * Browser compatible.
  */
 
-import { FrameType, LENGTH_PREFIX_BYTES } from "../protocol/constants.ts";
+import { pubFrameBytes, writePub } from "../protocol/frames/pub.ts";
 
 const INITIAL_BYTES = 64 * 1024;
 /** Buffers larger than this are not kept for reuse. */
@@ -41,24 +42,10 @@ export class OutBuffer {
     this.#buf.set(frame, at);
   }
 
-  /** Appends a PUB frame (`u8 codec, u16 count, (u16 length, subject)*, payload`). */
+  /** Appends a PUB frame, encoded in place. */
   pushPub(codec: number, subjects: readonly Uint8Array[], payload: Uint8Array): void {
-    const size = pubFrameBytes(subjects, payload);
-    let at = this.#reserve(size);
-    const buf = this.#buf;
-    const view = this.#view;
-    view.setUint32(at, size - LENGTH_PREFIX_BYTES);
-    buf[at + 4] = FrameType.PUB;
-    buf[at + 5] = codec;
-    view.setUint16(at + 6, subjects.length);
-    at += 8;
-    for (let i = 0; i < subjects.length; i++) {
-      const s = subjects[i]!;
-      view.setUint16(at, s.length);
-      buf.set(s, at + 2);
-      at += 2 + s.length;
-    }
-    buf.set(payload, at);
+    const at = this.#reserve(pubFrameBytes(subjects, payload));
+    writePub(this.#buf, this.#view, at, codec, subjects, payload);
   }
 
   /** Takes everything waiting, for one write; give it back with `recycle()` once written. */
@@ -76,11 +63,4 @@ export class OutBuffer {
   recycle(bytes: Uint8Array): void {
     if (bytes.buffer.byteLength <= KEEP_BYTES) this.#spare = new Uint8Array(bytes.buffer);
   }
-}
-
-/** Size of a whole PUB frame, length prefix included. */
-export function pubFrameBytes(subjects: readonly Uint8Array[], payload: Uint8Array): number {
-  let size = LENGTH_PREFIX_BYTES + 4 + payload.length;
-  for (let i = 0; i < subjects.length; i++) size += 2 + subjects[i]!.length;
-  return size;
 }

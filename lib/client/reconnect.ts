@@ -3,7 +3,7 @@
  * publishes made while disconnected. Browser compatible.
  */
 
-import { ConnectionClosedError } from "./errors.ts";
+import { ConnectionClosedError } from "../errors.ts";
 
 /**
  * Milliseconds to wait before reconnect attempt `attempt` (1, 2, …).

@@ -35,8 +35,15 @@ export interface ErrorStatus {
   final: boolean;
 }
 
+/** The server dropped events for this client (its queue was full under a drop policy). */
+export interface MissedStatus {
+  type: "missed";
+  /** Events dropped since the last one this client received. */
+  count: number;
+}
+
 /** One status change. `switch (status.type)` is exhaustive over these. */
-export type Status = DisconnectStatus | ReconnectStatus | ErrorStatus;
+export type Status = DisconnectStatus | ReconnectStatus | ErrorStatus | MissedStatus;
 
 /** The status types, for `addEventListener`. */
 export type StatusType = Status["type"];

@@ -23,18 +23,21 @@ export class TrackedPromise<T> extends Promise<T> {
 
   /**
    * Follows `inner`. When it rejects and nobody has attached a handler by
-   * then, `onUnobserved` gets the error, and the rejection is marked handled
-   * so it never becomes an unhandled rejection.
+   * then (or by the next turn of the event loop, for a rejection that came
+   * before the caller could attach one), `onUnobserved` gets the error, and
+   * the rejection is marked handled so it never becomes an unhandled rejection.
    */
   static track<T>(inner: Promise<T>, onUnobserved: (error: unknown) => void): TrackedPromise<T> {
     let settle!: { resolve: (v: T) => void; reject: (e: unknown) => void };
     const tracked = new TrackedPromise<T>((resolve, reject) => settle = { resolve, reject });
     inner.then(settle.resolve, (error) => {
-      if (!tracked.observed) {
-        onUnobserved(error);
-        Promise.prototype.then.call(tracked, undefined, () => {});
-      }
+      if (tracked.observed) return settle.reject(error);
+      // Handled for now; reported as unobserved if still nobody looks by the next turn.
+      Promise.prototype.then.call(tracked, undefined, () => {});
       settle.reject(error);
+      setTimeout(() => {
+        if (!tracked.observed) onUnobserved(error);
+      }, 0);
     });
     return tracked;
   }

@@ -1,12 +1,12 @@
 /**
- * Opening a transport to an endpoint: TCP under Deno, WebSocket in browsers
- * (or when the URI says `ws://`). Only this file touches `Deno.*` on the client.
+ * Opening a transport to an event server or name server: TCP (or TLS) under
+ * Deno, WebSocket in browsers or when the URI says `ws://`.
  */
 
-import type { Transport } from "../protocol/transport.ts";
-import { ConnectionClosedError } from "./errors.ts";
+import { connectTcp } from "../transport/tcp.ts";
+import type { Transport } from "../transport/transport.ts";
+import { openWebSocket } from "../transport/websocket.ts";
 import type { Endpoint } from "./options.ts";
-import { openWebSocket } from "./websocket_transport.ts";
 
 /** Extra options for opening a transport. */
 export interface OpenOptions {
@@ -15,33 +15,28 @@ export interface OpenOptions {
   signal?: AbortSignal;
 }
 
-/** Opens a byte stream to `endpoint`. */
-export async function openTransport(
+/**
+ * Opens a byte stream to `endpoint`.
+ *
+ * @throws {ConnectionClosedError} when it cannot connect.
+ */
+export function openTransport(
   endpoint: Endpoint,
   uri: string,
   options: OpenOptions = {},
 ): Promise<Transport> {
   // deno-lint-ignore no-explicit-any
-  const deno = (globalThis as any).Deno;
-  if (endpoint.scheme === "ws" || endpoint.scheme === "wss" || deno?.connect === undefined) {
-    return await openWebSocket(endpoint, uri, options.signal);
+  const hasTcp = (globalThis as any).Deno?.connect !== undefined;
+  if (endpoint.scheme === "ws" || endpoint.scheme === "wss" || !hasTcp) {
+    const host = endpoint.hostname.includes(":") ? `[${endpoint.hostname}]` : endpoint.hostname;
+    const url = endpoint.scheme.startsWith("ws")
+      ? uri.replace(/\/?$/, "/ws")
+      : `${endpoint.tls ? "wss" : "ws"}://${host}:${endpoint.port}/ws`;
+    return openWebSocket(url, options.signal);
   }
-  try {
-    const connect = endpoint.tls
-      ? deno.connectTls({
-        hostname: endpoint.hostname,
-        port: endpoint.port,
-        caCerts: options.caCerts,
-        signal: options.signal,
-      })
-      : deno.connect({ hostname: endpoint.hostname, port: endpoint.port, signal: options.signal });
-    const conn = await connect;
-    conn.setNoDelay?.(true);
-    return conn as Transport;
-  } catch (cause) {
-    const why = (cause as Error).name === "ConnectionRefused"
-      ? "connection refused"
-      : (cause as Error).message;
-    throw new ConnectionClosedError(`Cannot connect to ${uri}: ${why}`, { cause });
-  }
+  return connectTcp(endpoint.hostname, endpoint.port, uri, {
+    tls: endpoint.tls,
+    ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 }

@@ -3,24 +3,33 @@
  * event frames go out in batches (transferred ArrayBuffers) under a credit
  * window, come in to the local subscribers in order, and interest changes are
  * acknowledged so a subscription is in force everywhere before its reply.
+ *
+ * The receiving node never waits: it delivers every batch at once and
+ * returns its credit. When a local queue is full in block mode, it delivers
+ * anyway and tells the sending node to hold the publisher whose event it was
+ * (`hold`), until that queue has room (`release`). So a full queue holds only
+ * the publishers whose events target it; the others, and the link, go on.
+ * What a queue takes past its bound before the hold arrives is bounded by the
+ * link's window.
  */
 
-import type { Broker } from "../broker/broker.ts";
-import type { Target } from "../broker/subscriber_queue.ts";
-import { whenAllHaveRoom } from "../broker/broker.ts";
-import { SubjectCache } from "../protocol/subject_cache.ts";
+import { whenAllHaveRoom } from "../broker/router.ts";
 import type { SubjectIndex } from "../broker/subject_index.ts";
+import type { Blocker } from "../broker/subscriber_queue.ts";
+import { compilePattern } from "../broker/pattern.ts";
+import type { BackplaneNode } from "../node/backplane.ts";
+import { eventBodySubject } from "../protocol/frames/event.ts";
+import { SubjectCache } from "../protocol/subject_cache.ts";
+import { BatchReader, BatchWriter } from "./batch.ts";
 
-/** Bytes of one outgoing batch buffer (a larger frame gets a buffer of its own). */
-const BATCH_BYTES = 64 * 1024;
-/** Events a node may send a peer before the peer has processed them. */
-export const CREDIT_WINDOW = 8192;
-/** Offsets in an EVENT frame: u32 length, u8 type, f64 time, u8 codec, u16 subject length. */
-const SUBJECT_LENGTH_AT = 14;
-const SUBJECT_AT = 16;
-
-/** Subjects of events arriving from peers on this thread. */
-const inboundSubjects = new SubjectCache();
+/**
+ * Events and bytes of event bodies a node may send a peer before the peer has
+ * processed them. The peer processes at once, so this only covers the time
+ * until its thread runs; it is also what a full queue on the peer may take
+ * past its bound before the hold of its publisher arrives.
+ */
+export const CREDIT_WINDOW = 2048;
+export const CREDIT_WINDOW_BYTES = 2 * 1024 * 1024;
 
 /** One change of a node's interest: [op, subject key or pattern]. */
 export type InterestOp = [op: InterestCode, item: string];
@@ -33,17 +42,22 @@ export const enum InterestCode {
   REMOVE_PATTERN = 3,
 }
 
-/** Messages between two nodes. */
+/** Messages between two nodes; `p` is a publisher (connection) id on the node that sent the events. */
 export type PeerMessage =
   | { t: "ev"; seq: number; buf: ArrayBuffer; len: number; n: number }
-  | { t: "credit"; seq: number; n: number }
+  /** The batch was delivered; its buffer comes back for reuse. */
+  | { t: "credit"; seq: number; n: number; bytes: number; buf: ArrayBuffer }
+  | { t: "hold"; p: number }
+  | { t: "release"; p: number }
   | { t: "int"; seq: number; ops: InterestOp[] }
   | { t: "iack"; seq: number };
 
 /** The node-side things a peer link needs. */
 export interface PeerHost {
-  readonly broker: Broker;
-  readonly peerIndex: SubjectIndex<Target>;
+  /** The node this link belongs to, for events coming in. */
+  readonly node: BackplaneNode;
+  /** Which peers want which subjects and patterns; this link keeps its peer's entries. */
+  readonly peerIndex: SubjectIndex<Peer>;
 }
 
 interface SeqWaiter {
@@ -51,8 +65,8 @@ interface SeqWaiter {
   resolve: () => void;
 }
 
-/** Another node, as a delivery target for the local broker. */
-export class Peer implements Target {
+/** Another node, as a place the local broker forwards events to. */
+export class Peer {
   /** The other node's number (0 = main thread). */
   readonly id: number;
   /** Events sent to the peer. */
@@ -64,22 +78,25 @@ export class Peer implements Target {
   #host: PeerHost;
   #closed = false;
   // Outgoing events.
-  #batch: Uint8Array | undefined;
-  #at = 0;
-  #count = 0;
+  #batch = new BatchWriter();
   #flushQueued = false;
   #credits = CREDIT_WINDOW;
+  #creditBytes = CREDIT_WINDOW_BYTES;
   #sentSeq = 0;
   #doneSeq = 0;
   #roomWaiters: (() => void)[] = [];
   #doneWaiters: SeqWaiter[] = [];
+  /** Local publishers the peer asked to hold, and who waits for their release. */
+  #held = new Map<number, (() => void)[]>();
   // Interest changes.
   #interestSeq = 0;
   #ackWaiters: SeqWaiter[] = [];
-  // Incoming events, processed in order.
-  #inbound: { seq: number; bytes: Uint8Array; n: number }[] = [];
-  #processing = false;
-  #blocked: Target[] = [];
+  // Incoming events.
+  #blocked: Blocker[] = [];
+  /** Publishers of the peer held here: how many full-queue waits each has pending. */
+  #holding = new Map<number, number>();
+  /** Subjects of events coming in from this peer. */
+  #subjects = new SubjectCache(1024);
 
   constructor(id: number, port: MessagePort, host: PeerHost) {
     this.id = id;
@@ -89,46 +106,65 @@ export class Peer implements Target {
     port.start();
   }
 
-  // ---- Target: the broker hands this peer frames for its subscribers ----
+  // ---- Outgoing: the broker forwards event bodies for the peer's subscribers ----
 
-  deliver(frame: Uint8Array): boolean {
+  /**
+   * Sends one event body of local publisher `publisher` on to the peer (which
+   * routes it to its own subscribers, with their own ids).
+   *
+   * @returns false when the publisher must wait for `blocker(publisher)`: the
+   * window is used up, or the peer holds this publisher for a full queue.
+   */
+  forward(body: Uint8Array, publisher: number): boolean {
     if (this.#closed) return true;
-    const size = frame.length;
-    if (this.#batch === undefined || this.#at + size > this.#batch.length) {
-      this.#flush();
-      this.#batch = new Uint8Array(Math.max(BATCH_BYTES, size));
-    }
-    this.#batch.set(frame, this.#at);
-    this.#at += size;
-    this.#count++;
+    if (this.#batch.count > 0 && !this.#batch.fits(body.length)) this.#flush();
+    this.#batch.add(body, publisher);
     this.sent++;
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => this.#flush());
     }
-    return --this.#credits > 0;
+    this.#creditBytes -= body.length;
+    return --this.#credits > 0 && this.#creditBytes > 0 && !this.#held.has(publisher);
   }
 
-  whenRoom(): Promise<void> {
-    if (this.#closed || this.#credits > 0) return Promise.resolve();
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  /** What `publisher` waits for after `forward()` returned false. */
+  blocker(publisher: number): Blocker {
+    return { whenRoom: () => this.#whenRoomFor(publisher) };
+  }
+
+  async #whenRoomFor(publisher: number): Promise<void> {
+    while (!this.#closed && (this.#credits <= 0 || this.#creditBytes <= 0)) {
+      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+    }
+    await this.whenReleased(publisher);
+  }
+
+  /** True while the peer holds local publisher `publisher`. */
+  isHolding(publisher: number): boolean {
+    return this.#held.has(publisher);
+  }
+
+  /** Resolves once the peer holds `publisher` no more (at once when it does not). */
+  whenReleased(publisher: number): Promise<void> {
+    const waiters = this.#held.get(publisher);
+    if (this.#closed || waiters === undefined) return Promise.resolve();
+    return new Promise((resolve) => waiters.push(resolve));
   }
 
   /** Sends the current batch now. */
   #flush(): void {
     this.#flushQueued = false;
-    const batch = this.#batch;
-    if (batch === undefined || this.#count === 0 || this.#closed) return;
+    if (this.#closed) return;
+    const taken = this.#batch.take();
+    if (taken === undefined) return;
     const message: PeerMessage = {
       t: "ev",
       seq: ++this.#sentSeq,
-      buf: batch.buffer as ArrayBuffer,
-      len: this.#at,
-      n: this.#count,
+      buf: taken.buffer,
+      len: taken.length,
+      n: taken.count,
     };
-    this.#batch = undefined;
-    this.#at = 0;
-    this.#count = 0;
     this.#port.postMessage(message, [message.buf]);
   }
 
@@ -144,8 +180,12 @@ export class Peer implements Target {
   sendInterest(ops: InterestOp[]): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const seq = ++this.#interestSeq;
-    this.#port.postMessage({ t: "int", seq, ops } satisfies PeerMessage);
+    this.#post({ t: "int", seq, ops });
     return new Promise((resolve) => this.#ackWaiters.push({ seq, resolve }));
+  }
+
+  #post(message: PeerMessage): void {
+    if (!this.#closed) this.#port.postMessage(message);
   }
 
   // ---- Incoming ----
@@ -153,22 +193,28 @@ export class Peer implements Target {
   #receive(message: PeerMessage): void {
     switch (message.t) {
       case "ev":
-        this.#inbound.push({
-          seq: message.seq,
-          bytes: new Uint8Array(message.buf, 0, message.len),
-          n: message.n,
-        });
-        if (!this.#processing) void this.#process();
+        this.#deliver(message.seq, new BatchReader(message.buf, message.len), message.n);
         return;
       case "credit":
+        this.#batch.recycle(message.buf);
         this.#credits += message.n;
+        this.#creditBytes += message.bytes;
         this.#doneSeq = message.seq;
-        if (this.#credits > 0) release(this.#roomWaiters);
+        if (this.#credits > 0 && this.#creditBytes > 0) release(this.#roomWaiters);
         releaseUpTo(this.#doneWaiters, message.seq);
         return;
+      case "hold":
+        if (!this.#held.has(message.p)) this.#held.set(message.p, []);
+        return;
+      case "release": {
+        const waiters = this.#held.get(message.p);
+        this.#held.delete(message.p);
+        if (waiters) release(waiters);
+        return;
+      }
       case "int":
         this.#applyInterest(message.ops);
-        this.#port.postMessage({ t: "iack", seq: message.seq } satisfies PeerMessage);
+        this.#post({ t: "iack", seq: message.seq });
         return;
       case "iack":
         releaseUpTo(this.#ackWaiters, message.seq);
@@ -181,57 +227,69 @@ export class Peer implements Target {
     for (const [op, item] of ops) {
       switch (op) {
         case InterestCode.ADD_EXACT:
-          index.subscribe(this, [item]);
+          index.subscribe(this, 0, item);
           break;
         case InterestCode.REMOVE_EXACT:
-          index.unsubscribeExact(this, [item]);
+          index.unsubscribe(this, 0, item);
           break;
         case InterestCode.ADD_PATTERN:
-          index.subscribeMatch(this, [item]);
+          // The peer compiled it already: it cannot fail here.
+          index.subscribeMatch(this, 0, index.knownPattern(item) ?? compilePattern(item));
           break;
         case InterestCode.REMOVE_PATTERN:
-          index.unsubscribePatterns(this, [item]);
+          index.unsubscribeMatch(this, 0, item);
           break;
       }
     }
   }
 
-  /** Delivers incoming batches to local subscribers, waiting for room in block mode. */
-  async #process(): Promise<void> {
-    this.#processing = true;
-    const broker = this.#host.broker;
+  /**
+   * Delivers a batch to the local subscribers at once, in order. An event
+   * that filled a block-mode queue holds its publisher on the peer until the
+   * queue has room again; the credit goes back right away.
+   */
+  #deliver(seq: number, batch: BatchReader, n: number): void {
+    if (this.#closed) return;
+    const node = this.#host.node;
     const blocked = this.#blocked;
-    try {
-      while (!this.#closed && this.#inbound.length > 0) {
-        const { seq, bytes, n } = this.#inbound.shift()!;
-        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-        let at = 0;
-        while (at < bytes.length) {
-          const end = at + 4 + view.getUint32(at);
-          const subjectEnd = at + SUBJECT_AT + view.getUint16(at + SUBJECT_LENGTH_AT);
-          const cached = inboundSubjects.lookup(bytes, at + SUBJECT_AT, subjectEnd);
-          broker.deliverFrame(cached.key, bytes.subarray(at, end), blocked);
-          at = end;
-          if (blocked.length > 0) {
-            await whenAllHaveRoom(blocked);
-            blocked.length = 0;
-            if (this.#closed) return;
-          }
-        }
-        this.received += n;
-        this.#port.postMessage({ t: "credit", seq, n } satisfies PeerMessage);
+    let bytes = 0;
+    for (let body = batch.next(); body !== undefined; body = batch.next()) {
+      bytes += body.length;
+      node.deliverForwarded(eventBodySubject(body, this.#subjects), body, blocked);
+      if (blocked.length > 0) {
+        this.#hold(batch.publisher, whenAllHaveRoom([...blocked]));
+        blocked.length = 0;
       }
-    } finally {
-      this.#processing = false;
     }
+    this.received += n;
+    if (this.#closed) return;
+    const credit: PeerMessage = { t: "credit", seq, n, bytes, buf: batch.buffer };
+    this.#port.postMessage(credit, [credit.buf]);
+  }
+
+  /** Holds the peer's `publisher` until `room` resolves (and every earlier hold of it has). */
+  #hold(publisher: number, room: Promise<unknown>): void {
+    const pending = this.#holding.get(publisher) ?? 0;
+    this.#holding.set(publisher, pending + 1);
+    if (pending === 0) this.#post({ t: "hold", p: publisher });
+    void room.then(() => {
+      const left = this.#holding.get(publisher)! - 1;
+      if (left > 0) {
+        this.#holding.set(publisher, left);
+        return;
+      }
+      this.#holding.delete(publisher);
+      this.#post({ t: "release", p: publisher });
+    });
   }
 
   /** Stops the link; everyone waiting on it is released. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#inbound = [];
     release(this.#roomWaiters);
+    for (const waiters of this.#held.values()) release(waiters);
+    this.#held.clear();
     releaseUpTo(this.#doneWaiters, Infinity);
     releaseUpTo(this.#ackWaiters, Infinity);
     this.#port.onmessage = null;

@@ -5,16 +5,17 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { EventServer, WorkerThreads } from "../server/event_server.ts";
-import type { ServerStats } from "../server/stats.ts";
+import type { NodeOptions } from "../node/options.ts";
+import type { ServerStats } from "../node/stats.ts";
+import type { PeerBackplane } from "./backplane.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import { mergeStats } from "./merge_stats.ts";
-import { DispatchNode } from "./node.ts";
 import { emitWorkerLog } from "./worker_logging.ts";
+import type { ExplainMatch } from "../node/explain.ts";
 
 const log = getLogger(["es", "dispatch"]);
 
-/** Time a worker gets to start listening, and to close. */
+/** Time a worker gets to start listening, and to close or answer. */
 const START_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 
@@ -24,38 +25,92 @@ interface WorkerHandle {
   ready: PromiseWithResolvers<void>;
   closed: PromiseWithResolvers<void>;
   stats: Map<number, (stats: ServerStats) => void>;
+  explained: Map<number, (matches: ExplainMatch[]) => void>;
+}
+
+/** The dispatch workers of a server, as the main thread holds them. */
+export interface WorkerThreads {
+  /** The statistics of every node, merged (node 0's first). */
+  gatherStats(): Promise<ServerStats>;
+  /** What every node's subscriptions say about `subject`, each match with its node. */
+  gatherExplain(subject: string): Promise<ExplainMatch[]>;
+  /** Closes every worker. */
+  close(): Promise<void>;
+}
+
+/** What node 0 (on the main thread) gives the workers. */
+export interface MainNode {
+  readonly port: number;
+  readonly connectionCount: Int32Array;
+  explain(subject: string): ExplainMatch[];
+  /** Node 0's backplane, started by node 0, that the workers join as peers; none in a cluster. */
+  readonly backplane: PeerBackplane | undefined;
+  stats(): Promise<ServerStats>;
 }
 
 /**
- * Turns `server` (listening with `reusePort`) into node 0 of
- * `server.options.workers` nodes and attaches the workers to it.
+ * Starts nodes 1 to `options.workers - 1` on Workers, listening on `main.port`
+ * with `reusePort`, each joined to every other node.
  *
  * @throws {Error} when a worker cannot start (it quotes the worker's reason).
  */
-export async function startWorkerThreads(server: EventServer): Promise<void> {
-  const count = server.options.workers;
-  const main = new DispatchNode(0, server);
+export async function startWorkerThreads(
+  options: NodeOptions,
+  main: MainNode,
+): Promise<WorkerThreads> {
+  const count = options.workers;
   const handles: WorkerHandle[] = [];
   const inits: Extract<ToWorker, { t: "init" }>[] = [];
   for (let id = 1; id < count; id++) {
     inits.push({
       t: "init",
       id,
-      options: server.options,
-      port: server.port,
+      options,
+      port: main.port,
       peers: [],
-      connectionCount: server.connectionCount,
+      connectionCount: main.connectionCount,
     });
   }
-  // One channel per pair of nodes.
-  for (let a = 0; a < count; a++) {
+  // One channel per pair of nodes (in a cluster, the nodes meet on NATS instead).
+  for (let a = 0; a < (options.cluster.length > 0 ? 0 : count); a++) {
     for (let b = a + 1; b < count; b++) {
       const { port1, port2 } = new MessageChannel();
-      if (a === 0) main.addPeer(b, port1);
+      if (a === 0) main.backplane?.addPeer(b, port1);
       else inits[a - 1]!.peers.push({ id: b, port: port1 });
       inits[b - 1]!.peers.push({ id: a, port: port2 });
     }
   }
+  let nextRequest = 1;
+  const gatherStats = (): Promise<ServerStats> => {
+    const req = nextRequest++;
+    const replies = handles.map((h) =>
+      withTimeout(
+        new Promise<ServerStats>((resolve) => {
+          h.stats.set(req, resolve);
+          h.worker.postMessage({ t: "stats", req } satisfies ToWorker);
+        }),
+        CLOSE_TIMEOUT_MS,
+        "A dispatch worker did not answer for statistics",
+      )
+    );
+    return Promise.all([main.stats(), ...replies]).then(mergeStats);
+  };
+  const gatherExplain = (subject: string): Promise<ExplainMatch[]> => {
+    const req = nextRequest++;
+    const replies = handles.map((h) =>
+      withTimeout(
+        new Promise<ExplainMatch[]>((resolve) => {
+          h.explained.set(req, resolve);
+          h.worker.postMessage({ t: "explain", req, subject } satisfies ToWorker);
+        }),
+        CLOSE_TIMEOUT_MS,
+        "A dispatch worker did not answer for explain",
+      )
+    );
+    return Promise.all([main.explain(subject), ...replies]).then((all) =>
+      all.flatMap((matches, worker) => matches.map((m) => ({ ...m, worker })))
+    );
+  };
   for (const init of inits) {
     const worker = new Worker(new URL("./worker_main.ts", import.meta.url), { type: "module" });
     const handle: WorkerHandle = {
@@ -63,6 +118,7 @@ export async function startWorkerThreads(server: EventServer): Promise<void> {
       ready: Promise.withResolvers(),
       closed: Promise.withResolvers(),
       stats: new Map(),
+      explained: new Map(),
     };
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
@@ -73,8 +129,15 @@ export async function startWorkerThreads(server: EventServer): Promise<void> {
         handle.stats.get(m.req)?.(m.stats);
         handle.stats.delete(m.req);
       } else if (m.t === "gather") {
-        void server.stats().then((stats) =>
+        void gatherStats().then((stats) =>
           worker.postMessage({ t: "gathered", req: m.req, stats } satisfies ToWorker)
+        );
+      } else if (m.t === "explained") {
+        handle.explained.get(m.req)?.(m.matches);
+        handle.explained.delete(m.req);
+      } else if (m.t === "gatherExplain") {
+        void gatherExplain(m.subject).then((matches) =>
+          worker.postMessage({ t: "explainedAll", req: m.req, matches } satisfies ToWorker)
         );
       } else if (m.t === "closed") handle.closed.resolve();
       else if (m.t === "log") emitWorkerLog(m.record);
@@ -96,25 +159,11 @@ export async function startWorkerThreads(server: EventServer): Promise<void> {
     );
   } catch (error) {
     for (const h of handles) h.worker.terminate();
-    main.close();
     throw error;
   }
-  let nextRequest = 1;
-  const threads: WorkerThreads = {
-    stats(local: ServerStats): Promise<ServerStats> {
-      const req = nextRequest++;
-      const replies = handles.map((h) =>
-        withTimeout(
-          new Promise<ServerStats>((resolve) => {
-            h.stats.set(req, resolve);
-            h.worker.postMessage({ t: "stats", req } satisfies ToWorker);
-          }),
-          CLOSE_TIMEOUT_MS,
-          "A dispatch worker did not answer for statistics",
-        )
-      );
-      return Promise.all(replies).then((others) => mergeStats([local, ...others]));
-    },
+  return {
+    gatherStats,
+    gatherExplain,
     async close(): Promise<void> {
       for (const h of handles) h.worker.postMessage({ t: "close" } satisfies ToWorker);
       await withTimeout(
@@ -122,11 +171,9 @@ export async function startWorkerThreads(server: EventServer): Promise<void> {
         CLOSE_TIMEOUT_MS,
         "Dispatch workers did not close in time",
       ).catch((error) => log.warn("{message}", { message: (error as Error).message }));
-      main.close();
       for (const h of handles) h.worker.terminate();
     },
   };
-  server.attachWorkers(threads);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

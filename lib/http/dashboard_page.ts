@@ -1,7 +1,10 @@
 /**
  * `GET /`: the live dashboard, one page of plain HTML, CSS and JavaScript. It
  * polls `/stats` every second and tails a subject or pattern through
- * `/client.js` over `/ws`.
+ * `/client.js` over `/ws`. When `/stats` is closed (the server has a
+ * passphrase), it asks for the passphrase and reads the counters over `/ws`
+ * instead, proving it there as any client does: the page itself shows
+ * nothing of what flows through the server.
  */
 
 const STYLE = `
@@ -50,6 +53,7 @@ button { background: var(--accent); color: #04121f; border: none; font-weight: 6
 #tail-log .s { color: var(--accent); }
 #tail-log .t { color: var(--dim); }
 #tail-state { color: var(--dim); font-size: 12px; }
+header form { margin: 0; }
 `;
 
 const SCRIPT = `
@@ -136,11 +140,47 @@ function render(s) {
   }
 }
 
-async function poll() {
+// Set once /stats is closed: the counters then come over /ws, from a client that proved the passphrase.
+let statsClient;
+let locked = false;
+
+function showLocked(message) {
+  locked = true;
+  $("auth-form").hidden = false;
+  $("status").className = "down";
+  $("status").textContent = message;
+}
+
+async function unlock(ident) {
+  const { connect } = await import("/client.js");
   try {
-    const response = await fetch("/stats", { cache: "no-store" });
-    if (!response.ok) throw new Error("HTTP " + response.status);
-    render(await response.json());
+    statsClient = await connect(ident ? { ident } : {});
+    locked = false;
+    $("auth-form").hidden = true;
+    if (ident) $("tail-ident").value = ident;
+  } catch (error) {
+    if (error.name !== "AuthenticationError") throw error;
+    showLocked(ident ? "wrong passphrase" : "locked: this server has a passphrase");
+  }
+}
+
+async function fetchStats() {
+  if (statsClient) return await statsClient.stats();
+  const response = await fetch("/stats", { cache: "no-store" });
+  if (response.status === 401) {
+    await unlock("");
+    return statsClient ? await statsClient.stats() : undefined;
+  }
+  if (!response.ok) throw new Error("HTTP " + response.status);
+  return await response.json();
+}
+
+async function poll() {
+  if (locked) return;
+  try {
+    const stats = await fetchStats();
+    if (stats === undefined) return;
+    render(stats);
     $("status").className = "up";
     $("status").textContent = "live";
   } catch (error) {
@@ -148,6 +188,13 @@ async function poll() {
     $("status").textContent = "unreachable (" + error.message + ")";
   }
 }
+
+$("auth-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  $("status").textContent = "checking…";
+  await unlock($("auth-ident").value).catch((error) => showLocked("error: " + error.message));
+  poll();
+});
 
 let tail;
 
@@ -230,6 +277,10 @@ export const DASHBOARD_HTML = `<!doctype html>
 <header>
   <h1>es</h1>
   <span class="meta" id="meta">loading…</span>
+  <form id="auth-form" hidden>
+    <input id="auth-ident" type="password" autocomplete="current-password" placeholder="passphrase" aria-label="passphrase">
+    <button type="submit">Unlock</button>
+  </form>
   <span id="status">connecting…</span>
 </header>
 <main>

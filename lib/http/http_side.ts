@@ -1,42 +1,46 @@
-/** The HTTP side of an event server: `Deno.serve` on `httpPort`, stopped with the server. */
+/**
+ * The HTTP side of an event server: es's own HTTP/1.1 server on its own port
+ * (see http1_server.ts for why not `Deno.serve`), stopped with the server.
+ */
 
 import { getLogger } from "@logtape/logtape";
-import type { EventServer } from "../server/event_server.ts";
+import type { HttpHost } from "./host.ts";
+import { serveHttp1 } from "./http1_server.ts";
 import { createHandler } from "./routes.ts";
 
 const log = getLogger(["es", "http"]);
 
-/** How long closing waits for open HTTP requests before it moves on. */
-const SHUTDOWN_WAIT_MS = 2_000;
+/** Default time a request's head gets to arrive (and an idle connection to send one). */
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+
+/** A running HTTP side. */
+export interface HttpSide {
+  /** The real port (also when asked for port 0). */
+  readonly port: number;
+  /** True while the HTTP side cannot accept connections (descriptors exhausted). */
+  readonly acceptFailing: boolean;
+  /** Stops serving (open requests get a moment to finish). */
+  close(): Promise<void>;
+}
 
 /**
- * Starts serving HTTP on `server.options.httpPort` (on the event server's
- * hostname) unless it is `false`; sets `server.httpPort` to the real port and
- * stops with `server.close()`.
+ * Starts serving HTTP for `host` on `hostname:port`.
  *
+ * @param headerTimeoutMs Time a request's head gets to arrive; past it the socket is closed.
  * @throws {Deno.errors.AddrInUse} when the port is taken.
  */
-export function startHttpSide(server: EventServer): void {
-  const port = server.options.httpPort;
-  if (port === false) return;
-  const http = Deno.serve({
-    hostname: server.options.hostname,
+export function startHttpSide(
+  host: HttpHost,
+  hostname: string,
+  port: number,
+  headerTimeoutMs = DEFAULT_HEADER_TIMEOUT_MS,
+): HttpSide {
+  const http = serveHttp1({
+    hostname,
     port,
-    onListen: () => {},
-    onError: (error) => {
-      log.error("HTTP request failed: {error}", { error: String(error) });
-      return new Response("Internal server error\n", { status: 500 });
-    },
-  }, createHandler(server));
-  server.httpPort = http.addr.port;
-  log.debug("HTTP on port {port}", { port: http.addr.port });
-  server.onClose.push(async () => {
-    const stopped = http.shutdown();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      stopped,
-      new Promise((resolve) => timer = setTimeout(resolve, SHUTDOWN_WAIT_MS)),
-    ]);
-    clearTimeout(timer);
-  });
+    headerTimeoutMs,
+    onError: () => new Response("Internal server error\n", { status: 500 }),
+  }, createHandler(host));
+  log.debug("HTTP on port {port}", { port: http.port });
+  return http;
 }

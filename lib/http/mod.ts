@@ -6,4 +6,6 @@
  */
 
 export { startHttpSide } from "./http_side.ts";
+export type { HttpSide } from "./http_side.ts";
 export { createHandler } from "./routes.ts";
+export type { HttpHost } from "./host.ts";

@@ -7,5 +7,5 @@
 
 export { NameServer, startNameServer } from "./name_server.ts";
 export type { NameServerOptions, NameServerStats } from "./name_server.ts";
-export { locateNameServer, NameServerProxy } from "./proxy.ts";
-export type { LocateOptions } from "./proxy.ts";
+export { locateNameServer, NameServerProxy } from "../client/name_proxy.ts";
+export type { LocateOptions } from "../client/name_proxy.ts";

@@ -1,22 +1,30 @@
 /**
- * The name server: a TCP listener speaking the es framing whose connections
- * may only register, resolve, unregister and list names (and ping).
+ * The name server: the shared accept loop and session, with a handler that
+ * only registers, resolves, unregisters and lists names.
  */
 
 import { getLogger } from "@logtape/logtape";
-import { Broker } from "../broker/broker.ts";
-import type { SubscriberQueue } from "../broker/subscriber_queue.ts";
 import { ErrorCode } from "../protocol/constants.ts";
-import { ServerConnection, type ServerContext } from "../server/connection.ts";
-import { warnIfExposed } from "../server/exposure.ts";
-import { resolveOptions } from "../server/options.ts";
+import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/constants.ts";
+import { AuthThrottle } from "../session/auth_throttle.ts";
+import { ReliabilityCounters } from "../session/counters.ts";
+import { warnIfExposed } from "../session/exposure.ts";
+import { AcceptLoop } from "../session/listener.ts";
+import { LogLimiter } from "../session/log_limiter.ts";
+import { Session, type SessionContext } from "../session/session.ts";
+import { Watchdog } from "../session/watchdog.ts";
+import { formatHost } from "../transport/tcp.ts";
+import { type Listener, listenTcp } from "../transport/tcp_listen.ts";
 import { VERSION } from "../version.ts";
-import { NamingService } from "./naming_service.ts";
+import { NameConnection } from "./name_connection.ts";
+import { NameRegistry } from "./registry.ts";
 
 const log = getLogger(["es", "names"]);
 
 /** Time connections get to receive their BYE on close. */
 const CLOSE_DRAIN_MS = 1_000;
+/** Replies waiting for a client that does not read before its requests are not read. */
+const MAX_REPLY_BYTES = 1024 * 1024;
 
 /** Options of `startNameServer()`. */
 export interface NameServerOptions {
@@ -26,9 +34,16 @@ export interface NameServerOptions {
   port?: number;
   /** Shared passphrase clients must prove they know. */
   ident?: string | undefined;
-  /** Heartbeat interval announced to clients. Default 30000. */
+  /** Heartbeat interval announced to clients, in milliseconds. Default 30000. */
   heartbeatMs?: number;
+  /** PEM certificate chain (the text): the server speaks `ns+tls://` (with `tlsKey`). */
+  tlsCert?: string;
+  /** PEM private key of `tlsCert`. */
+  tlsKey?: string;
 }
+
+/** Names `stats()` shows; `list()` pages through all of them. */
+const STATS_NAMES = 100;
 
 /** What `NameServer.stats()` returns. */
 export interface NameServerStats {
@@ -36,79 +51,72 @@ export interface NameServerStats {
   uri: string;
   startedAt: number;
   connections: number;
+  /** Registered names. */
+  nameCount: number;
+  /** The first 100 names (sorted) and their URIs. */
   names: Record<string, string>;
 }
 
 /** A running name server. */
 export class NameServer implements AsyncDisposable {
-  /** `ns://host:port` with the real port. */
+  /** `ns://host:port` (`ns+tls://` with TLS) with the real port. */
   readonly uri: string;
   /** The interface it listens on. */
   readonly hostname: string;
   /** The real port (also when started with port 0). */
   readonly port: number;
   /** Start time, milliseconds since the epoch. */
-  readonly startedAt = Date.now();
-  /** The registry and its request handling. */
-  readonly service = new NamingService();
+  readonly startedAt: number = Date.now();
+  /** The names and their URIs. */
+  readonly registry: NameRegistry = new NameRegistry();
   /** Open client connections. */
-  readonly connections = new Set<ServerConnection>();
+  readonly sessions: Set<Session> = new Set();
 
-  #listener: Deno.TcpListener;
-  #context: ServerContext;
+  #accept: AcceptLoop;
+  #ended = new Map<Session, PromiseWithResolvers<void>>();
   #closing: Promise<void> | undefined;
-  #acceptLoop: Promise<void>;
 
   /** @internal Use `startNameServer()`; takes over `listener` and starts accepting. */
-  constructor(listener: Deno.TcpListener, options: NameServerOptions = {}) {
-    this.#listener = listener;
-    const addr = listener.addr;
+  constructor(listener: Listener, options: NameServerOptions = {}) {
+    const addr = listener.addr as Deno.NetAddr;
     this.hostname = addr.hostname;
     this.port = addr.port;
-    this.uri = `ns://${formatHost(addr.hostname)}:${addr.port}`;
-    const resolved = resolveOptions({
-      hostname: addr.hostname,
-      port: addr.port,
-      httpPort: false,
-      nameServer: "none",
-      workers: 1,
-      queueSize: 100,
-      ...(options.ident ? { ident: options.ident } : {}),
-      ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
-    });
-    this.#context = {
-      options: resolved,
-      broker: new Broker<SubscriberQueue>(),
-      nameServerOnly: true,
-      stats: () => Promise.resolve(this.stats()),
-      handleNaming: (c, type, id, body) => this.service.handle(c, type, id, body),
-      connectionClosed: (c) => {
-        this.connections.delete(c);
-        this.service.connectionClosed(c);
+    const scheme = options.tlsCert !== undefined ? "ns+tls" : "ns";
+    this.uri = `${scheme}://${formatHost(addr.hostname)}:${addr.port}`;
+    const counters = new ReliabilityCounters();
+    const namingLog = new LogLimiter();
+    const heartbeatMs = options.heartbeatMs ?? 30_000;
+    const context: SessionContext = {
+      ident: options.ident,
+      heartbeatMs,
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      maxReplyBytes: MAX_REPLY_BYTES,
+      serverName: `es-ns/${VERSION}`,
+      queue: { capacity: 1, maxBytes: DEFAULT_MAX_FRAME_BYTES, policy: "drop-new" },
+      watchdog: new Watchdog({ heartbeatMs, slowConsumerMs: 0, counters }),
+      throttle: new AuthThrottle(),
+      counters,
+      logLimiter: new LogLimiter(),
+      handler: (session) =>
+        new NameConnection(session, this.registry, () => this.stats(), namingLog),
+      ended: (session) => {
+        this.sessions.delete(session);
+        this.#ended.get(session)?.resolve();
+        this.#ended.delete(session);
       },
     };
-    this.#acceptLoop = this.#accept();
+    this.#accept = new AcceptLoop(listener, (transport) => {
+      if (this.#closing !== undefined) return transport.close();
+      const session = new Session(transport, context);
+      this.sessions.add(session);
+      this.#ended.set(session, Promise.withResolvers());
+      void session.serve();
+    }, "name server");
   }
 
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        if (this.#closing !== undefined) {
-          conn.close();
-          continue;
-        }
-        conn.setNoDelay(true);
-        const remote = formatAddr(conn.remoteAddr);
-        const connection = new ServerConnection(conn, this.#context, remote);
-        this.connections.add(connection);
-        log.debug("Name server connection {id} from {remote}", { id: connection.id, remote });
-        void connection.serve();
-      }
-    } catch (error) {
-      if (this.#closing === undefined) {
-        log.error("Name server accept loop failed: {error}", { error: String(error) });
-      }
-    }
+  /** True while the accept loop cannot accept (descriptors exhausted). */
+  get acceptFailing(): boolean {
+    return this.#accept.failing;
   }
 
   /** The registered names and the open connections. */
@@ -117,8 +125,11 @@ export class NameServer implements AsyncDisposable {
       version: VERSION,
       uri: this.uri,
       startedAt: this.startedAt,
-      connections: this.connections.size,
-      names: this.service.registry.list(),
+      connections: this.sessions.size,
+      nameCount: this.registry.size,
+      names: Object.fromEntries(
+        Object.entries(this.registry.list().names).slice(0, STATS_NAMES),
+      ),
     };
   }
 
@@ -129,33 +140,21 @@ export class NameServer implements AsyncDisposable {
   }
 
   async #close(): Promise<void> {
-    try {
-      this.#listener.close();
-    } catch { /* already closed */ }
-    for (const c of [...this.connections]) {
-      c.close(ErrorCode.SHUTDOWN, "The name server is shutting down");
-    }
-    const deadline = Date.now() + CLOSE_DRAIN_MS + 500;
-    while (this.connections.size > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    for (const c of [...this.connections]) c.close();
-    await this.#acceptLoop;
+    await this.#accept.close();
+    const ended = [...this.#ended.values()].map((w) => w.promise);
+    for (const s of this.sessions) s.close(ErrorCode.SHUTDOWN, "The name server is shutting down");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(ended),
+      new Promise((resolve) => timer = setTimeout(resolve, CLOSE_DRAIN_MS + 500)),
+    ]);
+    clearTimeout(timer);
+    for (const s of [...this.sessions]) s.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function formatHost(hostname: string): string {
-  return hostname.includes(":") ? `[${hostname}]` : hostname;
-}
-
-function formatAddr(addr: Deno.Addr): string {
-  return addr.transport === "tcp" || addr.transport === "udp"
-    ? `${formatHost(addr.hostname)}:${addr.port}`
-    : addr.transport;
 }
 
 /**
@@ -166,19 +165,32 @@ function formatAddr(addr: Deno.Addr): string {
  * await using ns = await startNameServer({ port: 0 });
  * console.log(ns.uri); // ns://127.0.0.1:PORT
  * ```
- * @throws {RangeError} for an invalid port; `Deno.errors.AddrInUse` when the port is taken.
+ * @throws {RangeError} for an invalid port, an empty passphrase, or a TLS certificate without
+ * its key; `Deno.errors.AddrInUse` when the port is taken; `Error` for an unusable certificate.
  */
 export function startNameServer(options: NameServerOptions = {}): Promise<NameServer> {
+  // An empty passphrase is a mistake (an unset variable), not a wish for no authentication.
+  if (options.ident === "") {
+    return Promise.reject(
+      new RangeError("Invalid ident: the passphrase is empty (give a non-empty one, or none)"),
+    );
+  }
   const port = options.port ?? 9090;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return Promise.reject(
       new RangeError(`Invalid port ${port}: must be a port number from 0 to 65535`),
     );
   }
-  const hostname = options.hostname ?? "127.0.0.1";
-  let listener: Deno.TcpListener;
+  const { tlsCert: cert, tlsKey: key } = options;
+  if ((cert === undefined) !== (key === undefined)) {
+    return Promise.reject(
+      new RangeError("TLS needs both tlsCert and tlsKey (PEM text), not just one of them"),
+    );
+  }
+  let listener: Listener;
   try {
-    listener = Deno.listen({ hostname, port });
+    const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
+    listener = listenTcp(options.hostname ?? "127.0.0.1", port, tls);
   } catch (error) {
     return Promise.reject(error);
   }

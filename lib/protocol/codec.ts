@@ -10,16 +10,16 @@ const msgpackEncoder = new Encoder();
 const msgpackDecoder = new Decoder();
 // The decoder returns binaries as views of its input; readers reuse their read
 // buffers, so each binary is copied out (the only copy a binary message needs).
+// A copy of up to 64 bytes lives on V8's heap, so small binaries cost no ArrayBuffer.
 const decoderInternals = msgpackDecoder as unknown as {
   decodeBinary(byteLength: number, headOffset: number): Uint8Array;
 };
 const binaryView = decoderInternals.decodeBinary.bind(msgpackDecoder);
 decoderInternals.decodeBinary = (byteLength, headOffset) =>
-  copyOut(binaryView(byteLength, headOffset));
+  binaryView(byteLength, headOffset).slice();
 
 /** Returned by `decodeSimple()` for anything it leaves to the full decoder. */
 const NOT_SIMPLE = Symbol("not simple");
-const scratch = new DataView(new ArrayBuffer(8));
 
 /**
  * The commonest whole messages (small integers, nil, booleans, float 64 and
@@ -37,33 +37,14 @@ function decodeSimple(p: Uint8Array): unknown {
     if (head === 0xc3) return true;
     return NOT_SIMPLE;
   }
-  if (head === 0xc4 && p[1]! + 2 === n) return copyOut(p.subarray(2));
-  if (head === 0xc5 && n >= 3 && ((p[1]! << 8) | p[2]!) + 3 === n) return copyOut(p.subarray(3));
+  if (head === 0xc4 && p[1]! + 2 === n) return p.slice(2);
+  if (head === 0xc5 && n >= 3 && ((p[1]! << 8) | p[2]!) + 3 === n) return p.slice(3);
   if (head === 0xcb && n === 9) {
-    for (let i = 0; i < 8; i++) scratch.setUint8(i, p[i + 1]!);
-    return scratch.getFloat64(0);
+    return new DataView(p.buffer, p.byteOffset + 1, 8).getFloat64(0);
   }
   return NOT_SIMPLE;
 }
 
-/** Small binaries are copied into shared slabs: a view each, not an ArrayBuffer each. */
-const SLAB_BYTES = 64 * 1024;
-const SMALL_BYTES = 1024;
-let slab = new Uint8Array(0);
-let slabAt = 0;
-
-function copyOut(view: Uint8Array): Uint8Array {
-  const n = view.length;
-  if (n > SMALL_BYTES) return view.slice();
-  if (slabAt + n > slab.length) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabAt = 0;
-  }
-  const copy = slab.subarray(slabAt, slabAt + n);
-  copy.set(view);
-  slabAt += n;
-  return copy;
-}
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 

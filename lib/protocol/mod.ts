@@ -1,10 +1,14 @@
-/** The es wire protocol v1: constants, frame encoders and decoders, the parser, codecs and auth. */
+/**
+ * The es wire protocol v2, without I/O: constants, one module per frame
+ * layout, the parser, message codecs, passphrase proofs and subject rules.
+ *
+ * @module
+ */
 
 export * from "./constants.ts";
-export * from "./frames.ts";
+export * from "./frames/mod.ts";
 export { FrameParser } from "./parser.ts";
 export type { ParserState, RawFrame } from "./parser.ts";
-export { FrameError } from "./errors.ts";
 export { decodeMessage, encodeJson, encodeMessage } from "./codec.ts";
 export {
   clientProof,
@@ -13,7 +17,12 @@ export {
   verifyClientProof,
   verifyServerProof,
 } from "./auth.ts";
-export { checkSubject, compilePattern, subjectKey, toList, utf8Length } from "./subjects.ts";
-export type { CompiledPattern } from "./subjects.ts";
-export { closeQuietly, writeAll } from "./transport.ts";
-export type { Transport } from "./transport.ts";
+export {
+  checkPatternSyntax,
+  checkSubject,
+  isReserved,
+  subjectKey,
+  toList,
+  utf8Length,
+} from "./subjects.ts";
+export { type CachedSubject, SubjectCache } from "./subject_cache.ts";

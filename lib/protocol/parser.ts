@@ -5,7 +5,7 @@
  */
 
 import { DEFAULT_MAX_FRAME_BYTES, ErrorCode, LENGTH_PREFIX_BYTES } from "./constants.ts";
-import { FrameError } from "./errors.ts";
+import { FrameError } from "../errors.ts";
 
 /** One frame as read off the wire: its type byte and the body after it. */
 export interface RawFrame {
@@ -27,7 +27,8 @@ export type ParserState = "length" | "body";
  * ```
  */
 export class FrameParser {
-  readonly maxFrameBytes: number;
+  /** Largest length a frame may claim; the server raises it once the handshake is done. */
+  maxFrameBytes: number;
   #state: ParserState = "length";
   #lengthBytes = new Uint8Array(LENGTH_PREFIX_BYTES);
   #lengthFill = 0;

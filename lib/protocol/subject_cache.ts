@@ -1,11 +1,11 @@
 /**
  * A direct-mapped cache from a subject's UTF-8 bytes to its string and key,
  * so that the hot paths decode and lower-case each distinct subject once
- * instead of once per event.
+ * instead of once per event. Each reader owns its own cache.
  */
 
 import { ErrorCode } from "./constants.ts";
-import { FrameError } from "./errors.ts";
+import { FrameError } from "../errors.ts";
 import { subjectKey } from "./subjects.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -37,11 +37,28 @@ export interface CachedSubject {
   readonly bytes: Uint8Array;
 }
 
-const SLOTS = 16384;
+/** Subjects longer than this are decoded every time instead of cached. */
+const MAX_CACHED_BYTES = 256;
 
-/** Subject bytes → string and key, for subjects up to 256 bytes. */
+/**
+ * Subject bytes → string and key. Memory is bounded: `slots` entries of at
+ * most 256 bytes each.
+ *
+ * @example
+ * ```ts
+ * const cache = new SubjectCache();
+ * const { subject, key } = cache.lookup(bytes, 0, bytes.length);
+ * ```
+ */
 export class SubjectCache {
-  #slots: (CachedSubject | undefined)[] = new Array(SLOTS);
+  #slots: (CachedSubject | undefined)[];
+  #mask: number;
+
+  /** @param slots Entries kept, a power of two (default 4096). */
+  constructor(slots = 4096) {
+    this.#slots = new Array(slots);
+    this.#mask = slots - 1;
+  }
 
   /**
    * The cached subject for `bytes[start, end)`, decoding it on a miss.
@@ -52,7 +69,7 @@ export class SubjectCache {
     const length = end - start;
     let hash = 0x811c9dc5 ^ length;
     for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-    const slot = (hash >>> 0) & (SLOTS - 1);
+    const slot = (hash >>> 0) & this.#mask;
     const cached = this.#slots[slot];
     if (cached !== undefined && cached.bytes.length === length) {
       const known = cached.bytes;
@@ -68,7 +85,7 @@ export class SubjectCache {
     const own = bytes.slice(start, end);
     const subject = decode(own);
     const entry: CachedSubject = { subject, key: subjectKey(subject), bytes: own };
-    if (length <= 256) this.#slots[slot] = entry;
+    if (length <= MAX_CACHED_BYTES) this.#slots[slot] = entry;
     return entry;
   }
 }

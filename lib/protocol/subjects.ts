@@ -1,47 +1,15 @@
 /**
- * The rules for subjects and patterns, shared by the broker and the clients:
- * subjects are case-insensitive, patterns are JavaScript regular expressions
- * matched case-insensitively from the start of the subject, like Python's
- * `re.match`.
+ * The rules for subjects, shared by the server and the clients: subjects are
+ * case-insensitive (compared by `toLowerCase()`), non-empty and bounded in
+ * UTF-8 bytes. Patterns are matched by the server alone (lib/broker/pattern.ts);
+ * clients only check that a pattern is a regular expression at all.
  */
+
+import { RESERVED_PREFIX } from "./constants.ts";
 
 /** The key under which a subject is indexed: subjects are case-insensitive. */
 export function subjectKey(subject: string): string {
   return subject.toLowerCase();
-}
-
-/** A compiled pattern with `re.match` semantics. */
-export interface CompiledPattern {
-  /** The pattern as the subscriber wrote it. */
-  readonly source: string;
-  /** True when the pattern matches `subject` from its first character. */
-  test(subject: string): boolean;
-}
-
-/**
- * Compiles a pattern. The sticky flag anchors every alternative at the start
- * of the subject and nowhere else, exactly as `re.match` does, without
- * rewriting the pattern's text.
- *
- * @throws {SyntaxError} when `pattern` is not a valid regular expression.
- */
-export function compilePattern(pattern: string): CompiledPattern {
-  let regex: RegExp;
-  try {
-    regex = new RegExp(pattern, "iy");
-  } catch (cause) {
-    throw new SyntaxError(
-      `Cannot subscribe to pattern ${JSON.stringify(pattern)}: invalid regular expression`,
-      { cause },
-    );
-  }
-  return {
-    source: pattern,
-    test(subject: string): boolean {
-      regex.lastIndex = 0;
-      return regex.test(subject);
-    },
-  };
 }
 
 /** UTF-8 length of a string without encoding it. */
@@ -76,6 +44,32 @@ export function checkSubject(subject: unknown, maxBytes: number, what = "subject
     );
   }
   return subject;
+}
+
+/** True for subjects only the server publishes on (`$es.…`, case-insensitively). */
+export function isReserved(subject: string): boolean {
+  return subject.length >= RESERVED_PREFIX.length &&
+    subjectKey(subject.slice(0, RESERVED_PREFIX.length)) === RESERVED_PREFIX;
+}
+
+/**
+ * Checks that `pattern` is a regular expression in JavaScript's syntax (with
+ * the `u` flag, as the server reads it). The server checks more (what its
+ * linear-time engine cannot run); this catches typos before anything is sent.
+ *
+ * @throws {SyntaxError} quoting the pattern.
+ */
+export function checkPatternSyntax(pattern: string): void {
+  try {
+    new RegExp(pattern, "u");
+  } catch (cause) {
+    throw new SyntaxError(
+      `Cannot subscribe to pattern ${JSON.stringify(pattern)}: invalid regular expression (${
+        (cause as Error).message
+      })`,
+      { cause },
+    );
+  }
 }
 
 /** Turns "one subject or a list" into a list. */

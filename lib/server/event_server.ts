@@ -1,211 +1,85 @@
 /**
- * The event server: a TCP listener whose connections share one broker. The
- * name service and the HTTP side attach to it through its hooks.
+ * The composition root: `startEventServer()` assembles an event server from
+ * its parts (the listener, node 0 on this thread, the dispatch workers and
+ * their backplane, the HTTP side, the name registration) and hands each part
+ * what it needs. No part imports this module; closing undoes it in reverse.
  */
 
 import { getLogger } from "@logtape/logtape";
-import { Broker } from "../broker/broker.ts";
-import { PatternSafety } from "../broker/pattern_safety.ts";
-import type { SubscriberQueue } from "../broker/subscriber_queue.ts";
-import { ErrorCode } from "../protocol/constants.ts";
-import { ServerConnection, type ServerContext } from "./connection.ts";
-import { refuseConnection, ReliabilityCounters } from "./limits.ts";
-import { listenMaybeTls, type ServerListener, uriScheme } from "./tls.ts";
+import { joinCluster } from "../cluster/mod.ts";
+import { PeerBackplane } from "../dispatch/backplane.ts";
+import type { Backplane } from "../node/backplane.ts";
+import { startWorkerThreads, type WorkerThreads } from "../dispatch/threads.ts";
+import { type HttpSide, startHttpSide } from "../http/http_side.ts";
+import { type Naming, startNaming } from "../names/registration.ts";
+import { EventNode } from "../node/event_node.ts";
+import type { ServerStats } from "../node/stats.ts";
+import type { Session } from "../session/session.ts";
+import { warnIfExposed } from "../session/exposure.ts";
+import { listenTcp } from "../transport/tcp_listen.ts";
+import { formatHost } from "../transport/tcp.ts";
 import { type EventServerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import { collectStats, RateSampler, type ServerStats } from "./stats.ts";
-import { VERSION } from "../version.ts";
-import { warnIfExposed } from "./exposure.ts";
-import { attachNaming } from "./naming.ts";
-import { startHttpSide } from "../http/http_side.ts";
-import { startWorkerThreads } from "../dispatch/threads.ts";
 
 const log = getLogger(["es", "server"]);
 
-/** Time connections get to drain their queues on close. */
-const CLOSE_DRAIN_MS = 2_000;
-
-/** The dispatch workers attached to a server (see lib/dispatch/). */
-export interface WorkerThreads {
-  /** This server's statistics merged with every worker's. */
-  stats(local: ServerStats): Promise<ServerStats>;
-  /** Closes every worker. */
-  close(): Promise<void>;
+/** The running parts of an event server. */
+interface Parts {
+  node: EventNode;
+  workers?: WorkerThreads | undefined;
+  http?: HttpSide | undefined;
+  naming?: Naming | undefined;
 }
 
-/** A running event server. */
+/**
+ * A running event server: its addresses, statistics and `close()`.
+ *
+ * @example
+ * ```ts
+ * await using server = await startEventServer({ port: 0, httpPort: false, nameServer: "none" });
+ * console.log(server.uri); // es://127.0.0.1:PORT
+ * ```
+ */
 export class EventServer implements AsyncDisposable {
   readonly options: ResolvedOptions;
-  readonly broker: Broker<SubscriberQueue>;
-  readonly connections = new Set<ServerConnection>();
-  readonly startedAt = Date.now();
-  /** `es://host:port` with the real port. */
+  /** `es://host:port` (or `es+tls://`) with the real port. */
   readonly uri: string;
   readonly hostname: string;
   readonly port: number;
   /** The HTTP port, or `undefined` when HTTP is off. */
-  httpPort: number | undefined;
+  readonly httpPort: number | undefined;
   /** The name server this server is registered with, if any. */
-  nsURI: string | undefined;
-  /** Hooks run by `close()` before the listener stops (HTTP side, name registration). */
-  readonly onClose: (() => Promise<void> | void)[] = [];
-  /** What limits and heartbeats refused or dropped. */
-  readonly reliability = new ReliabilityCounters();
-  /** Pattern safety checks (on a worker thread). */
-  readonly patternSafety = new PatternSafety();
-
-  #listener: ServerListener;
-  #sampler = new RateSampler();
-  #sampleTimer: ReturnType<typeof setInterval>;
-  #retired = { delivered: 0, dropped: 0 };
+  readonly nsURI: string | undefined;
+  /** The node on this thread (with workers, node 0 of several). */
+  readonly node: EventNode;
+  #parts: Parts;
   #closing: Promise<void> | undefined;
-  #acceptLoop: Promise<void>;
-  #context: ServerContext;
-  #workers: WorkerThreads | undefined;
 
-  /**
-   * Open connections over every dispatch thread, in shared memory so that
-   * `maxConnections` bounds the whole server, not each thread.
-   */
-  readonly connectionCount: Int32Array;
-
-  /**
-   * @param shared.connectionCount The counter of the main thread's server, when
-   * this server is a dispatch worker's node.
-   */
-  constructor(
-    listener: ServerListener,
-    options: ResolvedOptions,
-    shared: { connectionCount?: Int32Array } = {},
-  ) {
+  /** @internal Use `startEventServer()`. */
+  constructor(options: ResolvedOptions, parts: Parts) {
     this.options = options;
-    this.connectionCount = shared.connectionCount ?? new Int32Array(new SharedArrayBuffer(4));
-    this.#listener = listener;
-    this.broker = new Broker<SubscriberQueue>({ checkPattern: this.patternSafety.check });
-    const addr = listener.addr;
-    this.hostname = addr.hostname;
-    this.port = addr.port;
-    this.uri = `${uriScheme("es", options.tls)}://${formatHost(addr.hostname)}:${addr.port}`;
-    this.#sampleTimer = setInterval(() => this.#sampler.sample(this.broker), 1000);
-    Deno.unrefTimer(this.#sampleTimer);
-    this.#context = {
-      options,
-      broker: this.broker,
-      stats: () => this.stats(),
-      reliability: this.reliability,
-      patternSafety: this.patternSafety,
-      connectionClosed: (c) => {
-        if (this.connections.delete(c)) Atomics.sub(this.connectionCount, 0, 1);
-        this.#retired.delivered += c.queue.delivered;
-        this.#retired.dropped += c.queue.dropped;
-      },
-    };
-    this.#acceptLoop = this.#accept();
+    this.#parts = parts;
+    this.node = parts.node;
+    this.uri = parts.node.uri;
+    this.hostname = parts.node.hostname;
+    this.port = parts.node.port;
+    this.httpPort = parts.http?.port;
+    this.nsURI = parts.naming?.nsURI;
   }
 
-  /** The context that connections use; hooks for names and workers are set on it. */
-  get context(): ServerContext {
-    return this.#context;
+  /** The connections served on this thread. */
+  get connections(): ReadonlySet<Session> {
+    return this.node.sessions;
   }
 
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        this.serveConnection(conn, formatAddr(conn.remoteAddr));
-      }
-    } catch (error) {
-      if (this.#closing === undefined) {
-        log.error("Accept loop failed: {error}", { error: String(error) });
-      }
-    }
-  }
-
-  /** Serves a connection accepted elsewhere (TCP here, WebSocket on the HTTP side). */
-  serveConnection(
-    transport: Deno.Conn | import("../protocol/transport.ts").Transport,
-    remote: string,
-  ): void {
-    if (this.#closing !== undefined) {
-      try {
-        transport.close();
-      } catch { /* already closed */ }
-      return;
-    }
-    if (Atomics.add(this.connectionCount, 0, 1) >= this.options.maxConnections) {
-      Atomics.sub(this.connectionCount, 0, 1);
-      this.reliability.refusedConnections++;
-      log.warn("Refused {remote}: {max} connections already", {
-        remote,
-        max: this.options.maxConnections,
-      });
-      void refuseConnection(transport, this.options.maxConnections);
-      return;
-    }
-    if ("setNoDelay" in transport) (transport as Deno.TcpConn).setNoDelay(true);
-    const connection = new ServerConnection(transport, this.#context, remote);
-    this.connections.add(connection);
-    log.debug("Connection {id} from {remote}", { id: connection.id, remote });
-    void connection.serve();
-  }
-
-  /** Attaches dispatch workers: their statistics join this server's, and close() closes them. */
-  attachWorkers(workers: WorkerThreads): void {
-    this.#workers = workers;
-  }
-
-  /** Current counters (async: with workers they are gathered from every thread). */
+  /** Current counters (gathered from every node when there are workers). */
   stats(): Promise<ServerStats> {
-    const local = this.#localStats();
-    return this.#workers ? this.#workers.stats(local) : Promise.resolve(local);
+    return this.#parts.workers?.gatherStats() ?? this.node.stats();
   }
 
-  #localStats(): ServerStats {
-    const stats = collectStats(
-      {
-        version: VERSION,
-        uri: this.uri,
-        startedAt: this.startedAt,
-        queueSize: this.options.queueSize,
-        blockQueue: this.options.blockQueue,
-        workers: this.options.workers,
-      },
-      this.broker,
-      this.connections,
-      this.#sampler,
-    );
-    stats.totals.delivered += this.#retired.delivered;
-    stats.totals.dropped += this.#retired.dropped;
-    stats.reliability = this.reliability.toJSON();
-    return stats;
-  }
-
-  /** Stops accepting, tells every client, lets queues drain briefly, and closes. */
+  /** Unregisters its name, stops HTTP, says BYE to every client, stops the workers. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.#close();
+    this.#closing ??= closeParts(this.#parts);
     return this.#closing;
-  }
-
-  async #close(): Promise<void> {
-    clearInterval(this.#sampleTimer);
-    try {
-      this.#listener.close();
-    } catch { /* already closed */ }
-    for (const hook of this.onClose) {
-      try {
-        await hook();
-      } catch (error) {
-        log.warn("Close hook failed: {error}", { error: String(error) });
-      }
-    }
-    const connections = [...this.connections];
-    for (const c of connections) c.close(ErrorCode.SHUTDOWN, "The event server is shutting down");
-    const deadline = Date.now() + CLOSE_DRAIN_MS + 500;
-    while (this.connections.size > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    for (const c of this.connections) c.close();
-    this.patternSafety.close();
-    await this.#workers?.close();
-    await this.#acceptLoop;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -213,15 +87,56 @@ export class EventServer implements AsyncDisposable {
   }
 }
 
-/** Brackets IPv6 addresses for URIs. */
-export function formatHost(hostname: string): string {
-  return hostname.includes(":") ? `[${hostname}]` : hostname;
+async function closeParts(parts: Parts): Promise<void> {
+  const steps: [string, (() => Promise<void>) | undefined][] = [
+    ["name registration", parts.naming?.close],
+    ["HTTP side", parts.http?.close],
+    ["event node", () => parts.node.close()],
+    ["dispatch workers", parts.workers?.close],
+  ];
+  for (const [what, close] of steps) {
+    try {
+      await close?.();
+    } catch (error) {
+      log.warn("Closing the {what} failed: {error}", { what, error: String(error) });
+    }
+  }
 }
 
-function formatAddr(addr: Deno.Addr): string {
-  return addr.transport === "tcp" || addr.transport === "udp"
-    ? `${formatHost(addr.hostname)}:${addr.port}`
-    : addr.transport;
+/** Why the server cannot serve (for `/healthz`): a listener that cannot accept. */
+function unhealthy(parts: Parts): string | undefined {
+  const failing = [
+    parts.node.acceptFailing ? "the event server" : "",
+    parts.naming?.acceptFailing ? "the name server" : "",
+    parts.http?.acceptFailing ? "the HTTP side" : "",
+  ].filter((what) => what !== "");
+  if (failing.length === 0) return undefined;
+  const last = failing.pop()!;
+  const who = failing.length > 0 ? `${failing.join(", ")} and ${last}` : last;
+  return `${who} cannot accept connections (file descriptors exhausted?)`;
+}
+
+/**
+ * Runs `listen`, saying which port is taken and for what when it is.
+ *
+ * @throws {Deno.errors.AddrInUse} naming the port, its role and the flag that changes it.
+ */
+function inUse<T>(what: string, flag: string, port: number, listen: () => T): T {
+  try {
+    return listen();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new Deno.errors.AddrInUse(
+      `Port ${port} for the ${what} is in use (another es serve?): stop that program, or choose another port with ${flag} (0 takes any free port)`,
+      { cause: error },
+    );
+  }
+}
+
+/** The `es://` URI a node on `listener` will have (for the cluster to list it by). */
+function nodeURI(listener: { addr: Deno.Addr }, options: ResolvedOptions): string {
+  const addr = listener.addr as Deno.NetAddr;
+  return `${options.tls ? "es+tls" : "es"}://${formatHost(addr.hostname)}:${addr.port}`;
 }
 
 /** Whether this process may load the dispatch worker module (read permission). */
@@ -234,6 +149,11 @@ function mayStartWorkers(): boolean {
 /**
  * Starts an event server.
  *
+ * @example
+ * ```ts
+ * const server = await startEventServer({ port: 0 });
+ * await server.close();
+ * ```
  * @throws {RangeError} for invalid options; `Deno.errors.AddrInUse` when the port is taken.
  * @throws {NamingError} when a live event server holds the name (unless `replace`), or the
  * name server cannot be reached.
@@ -250,20 +170,62 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
   const shared = resolved.workers > 1;
   // Workers share the port with reusePort; a plain bind first makes a port
   // held by another process fail with AddrInUse, as it does without workers.
-  if (shared && resolved.port !== 0) {
-    Deno.listen({ hostname: resolved.hostname, port: resolved.port }).close();
-  }
-  const listener = listenMaybeTls(resolved.hostname, resolved.port, resolved.tls, shared);
-  const server = new EventServer(listener, resolved);
-  warnIfExposed(server.hostname, resolved.ident, `Event server ${server.uri}`);
+  const listener = inUse("event server", "-p/--port", resolved.port, () => {
+    if (shared && resolved.port !== 0) {
+      Deno.listen({ hostname: resolved.hostname, port: resolved.port }).close();
+    }
+    return listenTcp(resolved.hostname, resolved.port, resolved.tls, shared);
+  });
+  // In a cluster every node joins NATS, the threads of one process too; else threads join by ports.
+  const peers = shared && resolved.cluster.length === 0 ? new PeerBackplane() : undefined;
+  const backplane: Backplane | undefined = resolved.cluster.length > 0
+    ? await joinCluster(resolved.cluster, nodeURI(listener, resolved))
+    : peers;
+  let workers: WorkerThreads | undefined;
+  const node = new EventNode(resolved, {
+    listener,
+    ...(backplane ? { backplane } : {}),
+    ...(shared
+      ? {
+        gatherStats: () => workers!.gatherStats(),
+        gatherExplain: (subject: string) => workers!.gatherExplain(subject),
+      }
+      : {}),
+  });
+  const parts: Parts = { node };
+  warnIfExposed(node.hostname, resolved.ident, `Event server ${node.uri}`);
   try {
-    if (shared) await startWorkerThreads(server);
-    startHttpSide(server);
+    if (shared) {
+      parts.workers = workers = await startWorkerThreads(resolved, {
+        backplane: peers,
+        port: node.port,
+        connectionCount: node.connectionCount,
+        stats: node.stats,
+        explain: (subject: string) => node.explain(subject),
+      });
+    }
+    const httpPort = resolved.httpPort;
+    if (httpPort !== false) {
+      parts.http = inUse("HTTP side", "--http-port (or --no-http)", httpPort, () =>
+        startHttpSide(
+          {
+            serve: (transport) => node.serve(transport),
+            stats: () => workers?.gatherStats() ?? node.stats(),
+            unhealthy: () => unhealthy(parts),
+            maxFrameBytes: resolved.maxFrameBytes,
+            allowOrigins: resolved.allowOrigins,
+            monitoring: { passphrase: resolved.ident !== undefined, token: resolved.monitorToken },
+          },
+          resolved.hostname,
+          httpPort,
+          resolved.httpHeaderTimeoutMs,
+        ));
+    }
     // Registered last, so a client that finds the name finds a server fully up.
-    await attachNaming(server);
+    parts.naming = await startNaming(resolved, node.uri);
   } catch (error) {
-    await server.close();
+    await closeParts(parts);
     throw error;
   }
-  return server;
+  return new EventServer(resolved, parts);
 }

@@ -1,5 +1,8 @@
 /** The server options for limits and TLS, their defaults and their validation. */
 
+/** Default `slowConsumerMs`: a queue full this long belongs to a frozen or deadlocked client. */
+export const DEFAULT_SLOW_CONSUMER_MS = 30_000;
+
 /** Limits and TLS, part of `EventServerOptions`. */
 export interface ReliabilityOptions {
   /** Most client connections at once; more are refused with a BYE (LIMIT). Default 65536. */
@@ -8,8 +11,10 @@ export interface ReliabilityOptions {
   maxSubscriptions?: number;
   /**
    * Block mode: a subscriber whose queue stays full this long is disconnected
-   * with a BYE (SLOW_CONSUMER). 0 (default) turns it off: publishers wait for ever,
-   * as in the original.
+   * with a BYE (SLOW_CONSUMER), which releases the publishers it held and
+   * breaks block-mode cycles (two clients that publish to each other before
+   * they read). Default 30000; 0 turns it off: publishers wait for ever, as
+   * in the original.
    */
   slowConsumerMs?: number;
   /** PEM certificate chain (the text, not a path): clients must then use `es+tls://`. */
@@ -45,7 +50,11 @@ export function resolveReliability(options: ReliabilityOptions): ResolvedReliabi
   return {
     maxConnections: wholeNumber("maxConnections", options.maxConnections ?? 65_536, 1),
     maxSubscriptions: wholeNumber("maxSubscriptions", options.maxSubscriptions ?? 100_000, 1),
-    slowConsumerMs: wholeNumber("slowConsumerMs", options.slowConsumerMs ?? 0, 0),
+    slowConsumerMs: wholeNumber(
+      "slowConsumerMs",
+      options.slowConsumerMs ?? DEFAULT_SLOW_CONSUMER_MS,
+      0,
+    ),
     tls: options.tlsCert !== undefined && options.tlsKey !== undefined
       ? { cert: options.tlsCert, key: options.tlsKey }
       : undefined,

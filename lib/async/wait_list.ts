@@ -1,0 +1,38 @@
+/**
+ * The one waiter primitive of es: callers wait for "something changed"
+ * (room in a queue, a write finished, credit arrived) and are woken all at
+ * once by whoever changed it. Promises only, never a polling timer.
+ *
+ * @module
+ */
+
+/**
+ * Callers waiting for the next `release()`.
+ *
+ * @example
+ * ```ts
+ * const room = new WaitList();
+ * while (queue.full) await room.wait();   // the consumer calls room.release()
+ * ```
+ */
+export class WaitList {
+  #waiters: (() => void)[] | undefined;
+
+  /** How many callers are waiting. */
+  get size(): number {
+    return this.#waiters?.length ?? 0;
+  }
+
+  /** Resolves at the next `release()`. */
+  wait(): Promise<void> {
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
+  }
+
+  /** Wakes every caller waiting now. */
+  release(): void {
+    const waiters = this.#waiters;
+    if (waiters === undefined) return;
+    this.#waiters = undefined;
+    for (const resolve of waiters) resolve();
+  }
+}

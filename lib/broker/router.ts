@@ -1,0 +1,158 @@
+/**
+ * The router: one published event in, copies into the queues of everyone
+ * subscribed, and (through a `Forwarder`) to other nodes that want it. It
+ * works on bytes only (payloads are never decoded) and does no I/O.
+ */
+
+import { EventBodyWriter } from "../protocol/frames/event.ts";
+import type { CachedSubject } from "../protocol/subject_cache.ts";
+import { type InterestListener, SubjectIndex } from "./subject_index.ts";
+import type { Blocker, Target } from "./subscriber_queue.ts";
+
+/** Most distinct subjects counted in the statistics; past it they are summed as one. */
+const MAX_SUBJECT_STATS = 10_000;
+
+/** Publish counters of one subject. */
+export interface SubjectCounter {
+  /** The subject as first spelled by a publisher. */
+  subject: string;
+  published: number;
+}
+
+/** Counters over the router's life. */
+export interface RouterTotals {
+  /** Publish frames processed. */
+  publishes: number;
+  /** Events (one per distinct subject of a publish). */
+  events: number;
+  /** Events no subscriber wanted, on any node. */
+  unrouted: number;
+  /** Events queued for a local subscriber (one per subscriber reached). */
+  routed: number;
+}
+
+/** Where events go that subscribers on other nodes want (see lib/dispatch/). */
+export interface Forwarder {
+  /** Whether some other node wants an event on `subject`. */
+  wants(subject: CachedSubject): boolean;
+  /**
+   * Sends the event body of connection `publisher` on; pushes onto `blocked`
+   * what the publisher must wait for.
+   */
+  forward(subject: CachedSubject, body: Uint8Array, blocked: Blocker[], publisher: number): void;
+}
+
+/** Options of `Router`. */
+export interface RouterOptions {
+  onInterest?: InterestListener;
+  forwarder?: Forwarder;
+}
+
+/**
+ * Routes events to targets through a `SubjectIndex`.
+ *
+ * @example
+ * ```ts
+ * const router = new Router();
+ * router.index.subscribe(queue, 1, "news");
+ * const blocked: Blocker[] = [];
+ * router.route(cache.lookup(bytes, 0, bytes.length), Date.now(), CodecTag.MSGPACK, payload, blocked);
+ * ```
+ */
+export class Router {
+  readonly index: SubjectIndex<Target>;
+  readonly totals: RouterTotals = { publishes: 0, events: 0, unrouted: 0, routed: 0 };
+  readonly subjects: Map<string, SubjectCounter> = new Map();
+  /** Counter of the subjects past the statistics limit. */
+  readonly otherSubjects: SubjectCounter = { subject: "(other subjects)", published: 0 };
+  #forwarder: Forwarder | undefined;
+  #bodies = new EventBodyWriter();
+
+  constructor(options: RouterOptions = {}) {
+    this.index = new SubjectIndex<Target>(
+      options.onInterest ? { onInterest: options.onInterest } : {},
+    );
+    this.#forwarder = options.forwarder;
+  }
+
+  /**
+   * Routes one event on `subject` to every local subscriber and every node
+   * that wants it, all sharing one encoded body.
+   *
+   * @param blocked Receives the targets that are full in block mode: the
+   * caller must wait for their room before it routes more. Without it (the
+   * server's own events, which nobody can hold), full queues drop the event.
+   * @param publisher The publishing connection's id (other nodes hold it by that id).
+   */
+  route(
+    subject: CachedSubject,
+    time: number,
+    codec: number,
+    payload: Uint8Array,
+    blocked: Blocker[] | undefined,
+    publisher = 0,
+  ): void {
+    const totals = this.totals;
+    // The server's own events (no `blocked`: nobody to hold) are not counted as publishes.
+    if (blocked !== undefined) {
+      totals.events++;
+      this.#count(subject);
+    }
+    const targets = this.index.targets(subject.subject, subject.key);
+    const forwarder = this.#forwarder;
+    const remote = forwarder !== undefined && forwarder.wants(subject);
+    if (targets.length === 0 && !remote) {
+      if (blocked !== undefined) totals.unrouted++;
+      return;
+    }
+    const body = this.#bodies.write(time, codec, subject.bytes, payload);
+    if (blocked !== undefined) totals.routed += targets.length;
+    for (let i = 0; i < targets.length; i++) {
+      const { member, sids } = targets[i]!;
+      if (blocked === undefined) member.deliverOrDrop(sids, body);
+      else if (!member.deliver(sids, body)) blocked.push(member);
+    }
+    if (remote) forwarder.forward(subject, body, blocked ?? [], publisher);
+  }
+
+  /**
+   * Delivers an event body that another node routed here to the local
+   * subscribers of its subject. Without `blocked`, full queues drop it.
+   *
+   * @returns How many subscribers it was dropped for.
+   */
+  deliverForwarded(
+    subject: CachedSubject,
+    body: Uint8Array,
+    blocked: Blocker[] | undefined,
+  ): number {
+    const targets = this.index.targets(subject.subject, subject.key);
+    this.totals.routed += targets.length;
+    let dropped = 0;
+    for (let i = 0; i < targets.length; i++) {
+      const { member, sids } = targets[i]!;
+      if (blocked === undefined) {
+        if (!member.deliverOrDrop(sids, body)) dropped++;
+      } else if (!member.deliver(sids, body)) blocked.push(member);
+    }
+    return dropped;
+  }
+
+  #count(subject: CachedSubject): void {
+    let counter = this.subjects.get(subject.key);
+    if (!counter) {
+      if (this.subjects.size >= MAX_SUBJECT_STATS) {
+        this.otherSubjects.published++;
+        return;
+      }
+      this.subjects.set(subject.key, counter = { subject: subject.subject, published: 0 });
+    }
+    counter.published++;
+  }
+}
+
+/** Waits until every blocked target has room again. */
+export function whenAllHaveRoom(blocked: readonly Blocker[]): Promise<unknown> {
+  if (blocked.length === 1) return blocked[0]!.whenRoom();
+  return Promise.all(blocked.map((t) => t.whenRoom()));
+}

@@ -1,0 +1,110 @@
+/**
+ * The backplane of the nodes inside one es process: each node mirrors its
+ * subscribers' interest on every other node, and routes each publish to the
+ * nodes that want it, over a `Peer` link per pair of nodes.
+ */
+
+import { SubjectIndex } from "../broker/subject_index.ts";
+import type { Blocker } from "../broker/subscriber_queue.ts";
+import type { Backplane, BackplaneNode } from "../node/backplane.ts";
+import type { CachedSubject } from "../protocol/subject_cache.ts";
+import { InterestCode, type InterestOp, Peer } from "./peer.ts";
+
+const NONE: readonly never[] = [];
+
+/**
+ * One node's view of the other nodes of its process.
+ *
+ * @example
+ * ```ts
+ * const backplane = new PeerBackplane();
+ * const node = new EventNode(options, { listener, backplane });
+ * backplane.addPeer(1, port); // a MessagePort to node 1
+ * ```
+ */
+export class PeerBackplane implements Backplane {
+  readonly peers: Peer[] = [];
+  /** Which peers want which subjects and patterns. */
+  readonly peerIndex: SubjectIndex<Peer> = new SubjectIndex<Peer>();
+  #node: BackplaneNode | undefined;
+  #pending: InterestOp[] = [];
+  #lastSend: Promise<void> = Promise.resolve();
+  #lastSubject: CachedSubject | undefined;
+  #lastTargets: readonly { member: Peer }[] = NONE;
+
+  start(node: BackplaneNode): void {
+    this.#node = node;
+  }
+
+  /** Joins a peer node reached through `port`, telling it the current interest. */
+  addPeer(id: number, port: MessagePort): void {
+    const node = this.#node;
+    if (node === undefined) throw new Error("PeerBackplane.addPeer() before start()");
+    const peer = new Peer(id, port, { node, peerIndex: this.peerIndex });
+    this.peers.push(peer);
+    const { exact, patterns } = node.interest();
+    const ops: InterestOp[] = [
+      ...exact.map((k): InterestOp => [InterestCode.ADD_EXACT, k]),
+      ...patterns.map((p): InterestOp => [InterestCode.ADD_PATTERN, p]),
+    ];
+    if (ops.length > 0) void peer.sendInterest(ops);
+  }
+
+  remoteInterest(kind: "exact" | "pattern", key: string): boolean {
+    return kind === "exact" ? this.peerIndex.hasExact(key) : this.peerIndex.hasPattern(key);
+  }
+
+  interestChanged(kind: "exact" | "pattern", item: string, present: boolean): void {
+    const op = kind === "pattern"
+      ? (present ? InterestCode.ADD_PATTERN : InterestCode.REMOVE_PATTERN)
+      : (present ? InterestCode.ADD_EXACT : InterestCode.REMOVE_EXACT);
+    this.#pending.push([op, item]);
+  }
+
+  interestInForce(): Promise<void> {
+    if (this.#pending.length > 0) {
+      const ops = this.#pending;
+      this.#pending = [];
+      this.#lastSend = Promise.all(this.peers.map((p) => p.sendInterest(ops))).then(() => {});
+    }
+    return this.#lastSend;
+  }
+
+  wants(subject: CachedSubject): boolean {
+    this.#lastSubject = subject;
+    this.#lastTargets = this.peerIndex.targets(subject.subject, subject.key);
+    return this.#lastTargets.length > 0;
+  }
+
+  forward(subject: CachedSubject, body: Uint8Array, blocked: Blocker[], publisher: number): void {
+    const targets = subject === this.#lastSubject
+      ? this.#lastTargets
+      : this.peerIndex.targets(subject.subject, subject.key);
+    for (let i = 0; i < targets.length; i++) {
+      const peer = targets[i]!.member;
+      if (!peer.forward(body, publisher)) blocked.push(peer.blocker(publisher));
+    }
+  }
+
+  /**
+   * FLUSH of connection `publisher`: the other nodes never wait before they
+   * process a batch, so this is one round trip, plus the time any of them
+   * holds this publisher for a full queue of its own.
+   */
+  settled(publisher: number): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const peer of this.peers) {
+      const wait = peer.settled();
+      if (wait !== undefined) (waits ??= []).push(wait);
+    }
+    const released = () => Promise.all(this.peers.map((p) => p.whenReleased(publisher)));
+    if (waits === undefined) {
+      return this.peers.some((p) => p.isHolding(publisher)) ? released().then(() => {}) : undefined;
+    }
+    return Promise.all(waits).then(released).then(() => {});
+  }
+
+  close(): void {
+    for (const peer of this.peers) peer.close();
+  }
+}
