@@ -25,42 +25,55 @@ const USAGE = `Usage: deno task bench [options]
   --no-write         do not write bench/RESULTS.md
 Env BENCH_ES_FLAGS adds Deno flags to the es servers (e.g. "--cpu-prof").`;
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    quick: { type: "boolean", default: false },
-    reps: { type: "string" },
-    only: { type: "string" },
-    workloads: { type: "string" },
-    write: { type: "boolean" },
-    "no-write": { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
+function usageError(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        quick: { type: "boolean", default: false },
+        reps: { type: "string" },
+        only: { type: "string" },
+        workloads: { type: "string" },
+        write: { type: "boolean" },
+        "no-write": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+})();
 if (values.help) {
   console.log(USAGE);
   Deno.exit(0);
 }
 
-function pick<T>(list: string | undefined, all: readonly T[], key: (t: T) => string): T[] {
+/** The entries of `all` named in a comma-separated `list` (all when absent); `also` are valid too. */
+function pick<T>(
+  list: string | undefined,
+  all: readonly T[],
+  key: (t: T) => string,
+  also: string[] = [],
+): T[] {
   if (list === undefined) return [...all];
-  const wanted = list.split(",").map((s) => s.trim()).filter((s) => s);
+  const wanted = list.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s);
   for (const w of wanted) {
-    if (!all.some((t) => key(t).toLowerCase() === w.toLowerCase()) && w.toUpperCase() !== "M1") {
-      console.error(`Unknown name ${JSON.stringify(w)}\n${USAGE}`);
-      Deno.exit(2);
+    if (!all.some((t) => key(t).toLowerCase() === w) && !also.includes(w)) {
+      usageError(`Unknown name ${JSON.stringify(w)}`);
     }
   }
-  return all.filter((t) => wanted.some((w) => w.toLowerCase() === key(t).toLowerCase()));
+  return all.filter((t) => wanted.includes(key(t).toLowerCase()));
 }
 
 const sizes: Sizes = values.quick ? QUICK : FULL;
 const reps = Number(values.reps ?? (values.quick ? 1 : 3));
-if (!Number.isInteger(reps) || reps < 1) {
-  console.error(`--reps wants a positive integer\n${USAGE}`);
-  Deno.exit(2);
-}
-const workloads = pick(values.workloads, WORKLOADS, (w) => w.name);
+if (!Number.isInteger(reps) || reps < 1) usageError("--reps wants a positive integer");
+const workloads = pick(values.workloads, WORKLOADS, (w) => w.name, ["m1"]);
 const withM1 = values.workloads === undefined ||
   values.workloads.toUpperCase().split(",").includes("M1");
 const full = !values.quick && values.only === undefined && values.workloads === undefined;
