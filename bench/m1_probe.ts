@@ -5,7 +5,7 @@
  * Run: `deno run -A --unstable-net --v8-flags=--expose-gc bench/m1_probe.ts [n] [workers]`.
  */
 import { startEventServer } from "../lib/server/event_server.ts";
-import { open } from "./adapters.ts";
+import { connect } from "../lib/client/mod.ts";
 
 if (Deno.args[0] === "--clients") {
   const url = Deno.args[1]!;
@@ -13,9 +13,9 @@ if (Deno.args[0] === "--clients") {
   const clients = [];
   for (let i = 0; i < n; i += 200) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(200, n - i) }, () => open(url)),
+      Array.from({ length: Math.min(200, n - i) }, () => connect({ esURI: url })),
     );
-    await Promise.all(batch.map((c, j) => c.subscribe([`idle.${i + j}`], () => {})));
+    await Promise.all(batch.map((c, j) => c.subscribe(`idle.${i + j}`)));
     clients.push(...batch);
   }
   console.log("READY");

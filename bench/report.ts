@@ -1,143 +1,193 @@
-/** The benchmark's table, target checks and machine description. */
+/**
+ * Turns the samples of a run into Markdown tables: medians with min–max per
+ * system, es against each peer as ratios of medians, memory, and the machine.
+ */
 
-/** Median metrics per system label. */
-export type Results = Record<string, Record<string, number>>;
+import type { System } from "./systems.ts";
 
-const ROWS = [
-  "W1 rate",
-  "W1 lost",
-  "W2 rate",
-  "W2 lost",
-  "W3 p50 ms",
-  "W3 p99 ms",
-  "W3 max ms",
-  "W3 lost",
-  "W4 rate",
-  "W4 lost",
-  "W5 rate",
-  "W5+idle rate",
-  "W5 idle ratio",
-  "W5 lost",
-  "W5+idle lost",
-  "M1 KiB/sub",
-  "M1 empty MiB",
-  "M2 W4 rate",
-  "M2 ratio",
-  "M2 W4 lost",
+/** Every sample of every metric, per system label. */
+export type Samples = Map<string, Map<string, number[]>>;
+
+/** Adds one measurement's metrics to the samples. */
+export function record(samples: Samples, label: string, metrics: Record<string, number>): void {
+  const bySystem = samples.get(label) ?? samples.set(label, new Map()).get(label)!;
+  for (const [name, value] of Object.entries(metrics)) {
+    const values = bySystem.get(name) ?? bySystem.set(name, []).get(name)!;
+    values.push(value);
+  }
+}
+
+interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+function summarize(values: number[] | undefined): Summary | undefined {
+  if (!values || values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, n: sorted.length };
+}
+
+type Format = (v: number) => string;
+
+const rate: Format = (v) =>
+  v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${Math.round(v / 1e3)}k` : v.toFixed(0);
+const whole: Format = (v) => Math.round(v).toLocaleString("en-US");
+const mib: Format = (v) => v.toFixed(v < 10 ? 1 : 0);
+const kib: Format = (v) => v.toFixed(1);
+
+/** "median (min–max)", or the median alone for a single sample. */
+function cell(s: Summary | undefined, f: Format): string {
+  if (s === undefined || Number.isNaN(s.median)) return "—";
+  return s.n > 1 && s.min !== s.max ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : f(s.median);
+}
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const rule = head.map((_, i) => (i === 0 ? "---" : "--:"));
+  return [line(head), line(rule), ...rows.map(line)].join("\n");
+}
+
+interface Column {
+  head: string;
+  metric: string;
+  format: Format;
+  /** For ratios: whether higher is better. */
+  higherBetter: boolean;
+}
+
+const SPEED: Column[] = [
+  { head: "W1 events/s", metric: "W1 rate", format: rate, higherBetter: true },
+  { head: "W2 deliveries/s", metric: "W2 rate", format: rate, higherBetter: true },
+  { head: "W3 p50 µs", metric: "W3 p50 µs", format: whole, higherBetter: false },
+  { head: "W3 p99 µs", metric: "W3 p99 µs", format: whole, higherBetter: false },
+  { head: "W4 events/s", metric: "W4 rate", format: rate, higherBetter: true },
+  { head: "W5 deliveries/s", metric: "W5 rate", format: rate, higherBetter: true },
 ];
 
-function derive(results: Results): void {
-  for (const m of Object.values(results)) {
-    if (m["W5 rate"] && m["W5+idle rate"]) m["W5 idle ratio"] = m["W5+idle rate"] / m["W5 rate"];
-    if (m["W4 rate"] && m["M2 W4 rate"]) m["M2 ratio"] = m["M2 W4 rate"] / m["W4 rate"];
-  }
+const MEMORY: Column[] = [
+  { head: "idle MiB", metric: "idle MiB", format: mib, higherBetter: false },
+  ...["W1", "W2", "W3", "W4", "W5"].map((w) => ({
+    head: `peak ${w} MiB`,
+    metric: `${w} peak MiB`,
+    format: mib,
+    higherBetter: false,
+  })),
+  { head: "M1 KiB/sub", metric: "M1 KiB/sub", format: kib, higherBetter: false },
+];
+
+const PUBLISH: Column[] = ["W1", "W2", "W4", "W5"].map((w) => ({
+  head: `${w} publish/s`,
+  metric: `${w} publish rate`,
+  format: rate,
+  higherBetter: true,
+}));
+
+function valuesTable(samples: Samples, systems: System[], columns: Column[]): string {
+  const shown = columns.filter((c) => systems.some((s) => samples.get(s.label)?.has(c.metric)));
+  const rows = systems.filter((s) => samples.has(s.label)).map((s) => [
+    s.label,
+    ...shown.map((c) => cell(summarize(samples.get(s.label)?.get(c.metric)), c.format)),
+  ]);
+  return table(["system", ...shown.map((c) => c.head)], rows);
 }
 
-function cell(v: number | undefined): string {
-  if (v === undefined || Number.isNaN(v)) return "-";
-  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString("en-US");
-  return v.toFixed(2);
-}
-
-function ratio(a: number | undefined, b: number | undefined): string {
-  if (a === undefined || b === undefined || !b || Number.isNaN(a) || Number.isNaN(b)) return "-";
-  return (a / b).toFixed(2);
-}
-
-/** The es configurations measured, fewest workers first. */
-function esColumns(results: Results): string[] {
-  return Object.keys(results).filter((l) => l.startsWith("es w")).sort((a, b) =>
-    Number(a.slice(4)) - Number(b.slice(4))
+/** CPU seconds per workload as "server / publishers / subscribers", medians. */
+function cpuTable(samples: Samples, systems: System[]): string {
+  const names = ["W1", "W2", "W3", "W4", "W5"].filter((w) =>
+    systems.some((s) => samples.get(s.label)?.has(`${w} cpu server s`))
   );
-}
-
-/** The results as one fixed-width table with es/peer ratios. */
-export function formatTable(results: Results): string {
-  derive(results);
-  const esLabels = esColumns(results);
-  const es1 = results[esLabels[0] ?? ""];
-  const es = results[esLabels[1] ?? ""];
-  const peers = ["NATS", "Redis", "relay"].filter((p) => results[p]);
-  const labels = [...esLabels, ...peers].filter((l) => results[l]);
-  const head = ["metric", ...labels, ...peers.map((p) => `es/${p}`)];
-  const rows = [head];
-  for (const name of ROWS) {
-    if (!labels.some((l) => results[l]![name] !== undefined)) continue;
-    const row = [name, ...labels.map((l) => cell(results[l]![name]))];
-    if (!name.includes("lost")) {
-      for (const p of peers) {
-        row.push(
-          `${ratio(es1?.[name], results[p]![name])} | ${ratio(es?.[name], results[p]![name])}`,
-        );
-      }
-    } else {
-      for (const _ of peers) row.push("");
-    }
-    rows.push(row);
-  }
-  const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) =>
-    r.map((c, i) => i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)).join("  ")
-  )
-    .join("\n");
-}
-
-/** The issue's targets, checked for each es configuration. */
-export function targets(results: Results): string {
-  derive(results);
-  const nats = results["NATS"];
-  const relay = results["relay"];
-  const lines: string[] = [];
-  for (const label of esColumns(results)) {
-    const e = results[label];
-    if (!e) continue;
-    const check = (what: string, ok: boolean | undefined, detail: string) =>
-      lines.push(
-        `${label.padEnd(10)} ${
-          ok === undefined ? "n/a " : ok ? "MET " : "MISS"
-        } ${what}: ${detail}`,
+  const rows = systems.filter((s) => samples.has(s.label)).map((s) => [
+    s.label,
+    ...names.map((w) => {
+      const parts = ["server", "pubs", "subs", "other"].map((side) =>
+        summarize(samples.get(s.label)?.get(`${w} cpu ${side} s`))?.median
       );
-    const r = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
-    const w1n = r(e["W1 rate"], nats?.["W1 rate"]);
-    check("W1 >= 1.5x NATS", w1n === undefined ? undefined : w1n >= 1.5, `${w1n?.toFixed(2)}x`);
-    const w1r = r(e["W1 rate"], relay?.["W1 rate"]);
-    check("W1 >= 0.6x relay", w1r === undefined ? undefined : w1r >= 0.6, `${w1r?.toFixed(2)}x`);
-    const w2n = r(e["W2 rate"], nats?.["W2 rate"]);
-    check("W2 >= 2x NATS", w2n === undefined ? undefined : w2n >= 2, `${w2n?.toFixed(2)}x`);
-    const p50 = e["W3 p50 ms"], np50 = nats?.["W3 p50 ms"];
-    check(
-      "W3 p50 <= NATS",
-      np50 === undefined || p50 === undefined ? undefined : p50 <= np50,
-      `${p50?.toFixed(3)} ms vs ${np50?.toFixed(3)} ms`,
-    );
-    const w4n = r(e["W4 rate"], nats?.["W4 rate"]);
-    check("W4 >= NATS", w4n === undefined ? undefined : w4n >= 1, `${w4n?.toFixed(2)}x`);
-    const w5 = e["W5 idle ratio"];
-    check("W5 idle >= 0.8x W5", w5 === undefined ? undefined : w5 >= 0.8, `${w5?.toFixed(2)}x`);
-    const m1 = e["M1 KiB/sub"];
-    check("M1 <= 10 KiB/sub", m1 === undefined ? undefined : m1 <= 10, `${m1?.toFixed(2)} KiB`);
-    const m2 = e["M2 ratio"];
-    check("M2 W4 >= 0.8x W4", m2 === undefined ? undefined : m2 >= 0.8, `${m2?.toFixed(2)}x`);
-    const lost = Object.entries(e).filter(([k, v]) => k.endsWith("lost") && v > 0);
-    check(
-      "nothing lost",
-      lost.length === 0,
-      lost.length ? lost.map(([k, v]) => `${k}=${v}`).join(" ") : "0",
-    );
-  }
-  return lines.join("\n");
+      return parts.some((p) => p === undefined)
+        ? "—"
+        : parts.map((p) => p!.toFixed(p! < 10 ? 2 : 1)).join(" / ");
+    }),
+  ]);
+  return table(["system", ...names], rows);
 }
 
-/** nproc, CPU model and memory from /proc. */
-export async function machine(): Promise<string> {
-  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
-  const model = cpuinfo.match(/model name\s*:\s*(.+)/)?.[1] ?? "unknown";
-  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
-  const memKiB = Number(meminfo.match(/MemTotal:\s+(\d+)/)?.[1] ?? NaN);
+/** Sum of the samples whose metric name ends with `suffix`, per system. */
+function total(samples: Samples, label: string, suffix: string): number {
+  let sum = 0;
+  for (const [name, values] of samples.get(label) ?? []) {
+    if (name.endsWith(suffix)) sum += values.reduce((a, b) => a + b, 0);
+  }
+  return sum;
+}
+
+function lossTable(samples: Samples, systems: System[]): string {
+  const rows = systems.filter((s) => samples.has(s.label)).map((s) => [
+    s.label,
+    whole(total(samples, s.label, " lost")),
+    whole(total(samples, s.label, " order errors")),
+  ]);
+  return table(["system", "events lost (all runs)", "out of order (all runs)"], rows);
+}
+
+/** es over each peer, ratio of medians; "faster/leaner" is > 1 in every column. */
+function ratioTable(samples: Samples, systems: System[]): string | undefined {
+  const med = (label: string, metric: string) => summarize(samples.get(label)?.get(metric))?.median;
+  const present = systems.filter((s) => samples.has(s.label));
+  const columns = [...SPEED, MEMORY[0]!, MEMORY[2]!, MEMORY[6]!].filter((c) =>
+    present.some((s) => med(s.label, c.metric) !== undefined)
+  );
+  const rows: string[][] = [];
+  for (const es of present.filter((s) => s.isEs)) {
+    for (const peer of present.filter((s) => !s.isEs)) {
+      rows.push([
+        `${es.label} vs ${peer.label}`,
+        ...columns.map((c) => {
+          const a = med(es.label, c.metric), b = med(peer.label, c.metric);
+          if (a === undefined || b === undefined || !a || !b) return "—";
+          return `${(c.higherBetter ? a / b : b / a).toFixed(2)}×`;
+        }),
+      ]);
+    }
+  }
+  return rows.length ? table(["es vs peer", ...columns.map((c) => c.head)], rows) : undefined;
+}
+
+function ratioSection(text: string | undefined): string[] {
+  if (text === undefined) return [];
   return [
-    `- nproc: ${navigator.hardwareConcurrency}`,
-    `- CPU: ${model}`,
-    `- memory: ${(memKiB / 1024 / 1024).toFixed(1)} GiB`,
-    `- OS: ${Deno.build.os} ${Deno.build.arch}, kernel ${Deno.osRelease()}`,
+    "### es against each peer (ratio of medians; above 1 means es is faster or leaner)",
+    "",
+    text,
+    "",
+  ];
+}
+
+/** Every table of the run, in Markdown. */
+export function tables(samples: Samples, systems: System[]): string {
+  return [
+    "### Throughput and latency (median, min–max in brackets)",
+    "",
+    valuesTable(samples, systems, SPEED),
+    "",
+    ...ratioSection(ratioTable(samples, systems)),
+    "### Server memory (resident set; median, min–max in brackets)",
+    "",
+    valuesTable(samples, systems, MEMORY),
+    "",
+    "### Loss and order, counted at the subscribers",
+    "",
+    lossTable(samples, systems),
+    "",
+    "### Publisher side: events handed to the client per second (same loop for all)",
+    "",
+    valuesTable(samples, systems, PUBLISH),
+    "",
+    "### CPU seconds from go to the last report: server / publishers / subscribers / rest of the machine (median)",
+    "",
+    cpuTable(samples, systems),
   ].join("\n");
 }

@@ -1,65 +1,101 @@
 /**
- * Starts the systems under test as child processes on loopback ephemeral
- * ports: es (the real `main.ts serve`), nats-server, redis-server and the relay.
+ * Starts the servers under test as child processes on loopback, each on an
+ * ephemeral port, and reads the real port from what each prints when ready:
+ * `es serve` (with the runtime flags of deno.json's "start" task), nats-server,
+ * redis-server (persistence off) and the relay.
  */
 
-const ROOT = new URL("../", import.meta.url);
-const ES_FLAGS =
-  (JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).tasks.es as string)
-    .split(" ").slice(2, -1);
+import type { Target } from "./protocol.ts";
 
-/** A running server process. */
+const ROOT = new URL("../", import.meta.url);
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5000;
+const TAIL_BYTES = 8192;
+
+/** One server process that the bench started. */
 export interface ServerProcess {
-  name: string;
-  /** Where clients connect: es://, nats://, redis:// or relay://host:port. */
-  url: string;
   pid: number;
+  /** Where clients connect. */
+  target: Target;
+  /** The server's own words about its version. */
   version: string;
+  /** The last output it printed (for errors). */
+  tail(): string;
   stop(): Promise<void>;
+}
+
+/**
+ * The Deno flags `deno task start` runs main.ts with, read from deno.json so the
+ * bench measures what users start (`deno run FLAGS main.ts serve`).
+ */
+export async function startTaskFlags(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const task = config.tasks?.start;
+  const line: string = typeof task === "string" ? task : task?.command;
+  const words = (line ?? "").trim().split(/\s+/);
+  const main = words.indexOf("main.ts");
+  if (words[0] !== "deno" || words[1] !== "run" || main < 0 || words[main + 1] !== "serve") {
+    throw new Error(`deno.json "start" is not "deno run FLAGS main.ts serve": ${line}`);
+  }
+  return words.slice(2, main);
 }
 
 /** Whether an executable is on the PATH. */
 export async function installed(command: string): Promise<boolean> {
   try {
-    const out = await new Deno.Command("sh", { args: ["-c", `command -v ${command}`] }).output();
-    return out.success;
+    return (await new Deno.Command(command, { args: ["--version"] }).output()).success;
   } catch {
     return false;
   }
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** Reads a child's output until `pattern` matches; returns the match. */
-async function waitFor(
-  stream: ReadableStream<Uint8Array>,
+/** Spawns `command` and waits until its `ready` output matches `pattern`. */
+async function launch(
+  command: string,
+  args: string[],
+  ready: "stdout" | "stderr",
   pattern: RegExp,
-  what: string,
-): Promise<RegExpMatchArray> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+): Promise<{ child: Deno.ChildProcess; match: RegExpMatchArray; tail: () => string }> {
+  const child = new Deno.Command(command, {
+    args,
+    cwd: ROOT.pathname,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
   let seen = "";
-  const timer = setTimeout(() => reader.cancel(), 20_000);
-  try {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`${what} exited before it was ready; output:\n${seen}`);
-      seen += value;
-      const m = seen.match(pattern);
+  /** The ready stream's output until it matched (then no longer kept). */
+  let watched: string | undefined = "";
+  const { promise: matched, resolve, reject } = Promise.withResolvers<RegExpMatchArray>();
+  // Both streams are drained for the child's whole life, so it never blocks on a full pipe.
+  const drain = async (stream: ReadableStream<Uint8Array>, watch: boolean) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      seen = (seen + text).slice(-TAIL_BYTES);
+      if (!watch || watched === undefined) continue;
+      watched += text;
+      const m = watched.match(pattern);
       if (m) {
-        // Keep draining so the child never blocks on a full pipe.
-        void (async () => {
-          try {
-            while (!(await reader.read()).done) { /* discard */ }
-          } catch { /* cancelled */ }
-        })();
-        return m;
+        watched = undefined;
+        resolve(m);
       }
     }
+  };
+  void Promise.allSettled([
+    drain(child.stdout, ready === "stdout"),
+    drain(child.stderr, ready === "stderr"),
+  ]).then(() => reject(new Error(`${command} exited before it was ready:\n${seen}`)));
+  const timer = setTimeout(
+    () => reject(new Error(`${command} not ready in ${READY_TIMEOUT_MS} ms:\n${seen}`)),
+    READY_TIMEOUT_MS,
+  );
+  try {
+    const match = await matched;
+    return { child, match, tail: () => seen.slice(-TAIL_BYTES) };
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+    throw error;
   } finally {
     clearTimeout(timer);
   }
@@ -74,73 +110,93 @@ function stopper(child: Deno.ChildProcess): () => Promise<void> {
       try {
         child.kill("SIGKILL");
       } catch { /* gone */ }
-    }, 5000);
+    }, STOP_GRACE_MS);
     await child.status;
     clearTimeout(timer);
   };
 }
 
-/** Starts `es serve` with `workers` dispatch workers. */
-export async function startEs(workers: number | undefined): Promise<ServerProcess> {
-  // BENCH_ES_FLAGS adds Deno flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile es.
+/**
+ * Starts `es serve` with the "start" task's flags plus `serveArgs`, then saves the
+ * client it serves at /client.js to `tempDir`: role processes import that file.
+ * BENCH_ES_FLAGS adds Deno flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+ */
+export async function startEs(serveArgs: string[], tempDir: string): Promise<ServerProcess> {
   const extra = (Deno.env.get("BENCH_ES_FLAGS") ?? "").split(" ").filter((f) => f);
   const args = [
     "run",
-    ...ES_FLAGS,
+    ...await startTaskFlags(),
     ...extra,
-    new URL("main.ts", ROOT).pathname,
+    "main.ts",
     "serve",
-    "-p",
+    "--port",
     "0",
-    "-N",
+    "--http-port",
+    "0",
+    "--ns-port",
+    "0",
+    ...serveArgs,
   ];
-  args.push("--no-http");
-  if (workers !== undefined) args.push("--workers", String(workers));
-  const child = new Deno.Command(Deno.execPath(), {
+  // Deno itself is the child (no `deno task` shell in between), so its pid is the server's.
+  const { child, match, tail } = await launch(
+    Deno.execPath(),
     args,
-    stdout: "piped",
-    stderr: "null",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const m = await waitFor(child.stdout, /URI= (es:\/\/\S+)[\s\S]*workers=(\d+)/, "es");
-  return {
-    name: `es w${m[2]}`,
-    url: m[1]!,
-    pid: child.pid,
-    version: `deno ${Deno.version.deno}`,
-    stop: stopper(child),
-  };
+    "stdout",
+    /^(.*)\n[\s\S]*URI= (es:\/\/\S+)[\s\S]*HTTP= (http:\/\/\S+)[\s\S]*Event Server started\./,
+  );
+  const stop = stopper(child);
+  try {
+    const response = await fetch(new URL("client.js", match[3]!));
+    if (!response.ok) throw new Error(`GET /client.js: ${response.status}`);
+    const file = `${tempDir}/es-client-${child.pid}.js`;
+    await Deno.writeTextFile(file, await response.text());
+    return {
+      pid: child.pid,
+      target: { kind: "es", url: match[2]!, clientModule: `file://${file}` },
+      version: `${match[1]!.trim()} on deno ${Deno.version.deno}`,
+      tail,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
-/** Starts nats-server on a free loopback port. */
+/** Starts nats-server on a random loopback port (`-p -1`); no JetStream, so nothing persists. */
 export async function startNats(): Promise<ServerProcess> {
-  const port = freePort();
-  const version = new TextDecoder().decode(
-    (await new Deno.Command("nats-server", { args: ["--version"] }).output()).stdout,
-  ).trim();
-  const child = new Deno.Command("nats-server", {
-    args: ["-a", "127.0.0.1", "-p", String(port)],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  await waitFor(child.stderr, /Server is ready/, "nats-server");
+  const { child, match, tail } = await launch(
+    "nats-server",
+    ["-a", "127.0.0.1", "-p", "-1"],
+    "stderr",
+    /Version:\s+(\S+)[\s\S]*client connections on (\S+:\d+)[\s\S]*Server is ready/,
+  );
   return {
-    name: "NATS",
-    url: `nats://127.0.0.1:${port}`,
     pid: child.pid,
-    version,
+    target: { kind: "nats", url: `nats://${match[2]}` },
+    version: `nats-server ${match[1]}`,
+    tail,
     stop: stopper(child),
   };
 }
 
-/** Starts redis-server on a free loopback port, without persistence or pub/sub buffer limits. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+/**
+ * Starts redis-server on a free loopback port with persistence off. The pub/sub
+ * output-buffer limit is lifted: with it a subscriber that falls behind is cut
+ * off, whereas es (blocking by default) and the relay slow the publisher instead.
+ */
 export async function startRedis(): Promise<ServerProcess> {
   const port = freePort();
-  const version = new TextDecoder().decode(
-    (await new Deno.Command("redis-server", { args: ["--version"] }).output()).stdout,
-  ).trim().split(" ").slice(0, 3).join(" ");
-  const child = new Deno.Command("redis-server", {
-    args: [
+  const { child, match, tail } = await launch(
+    "redis-server",
+    [
       "--bind",
       "127.0.0.1",
       "--port",
@@ -154,39 +210,35 @@ export async function startRedis(): Promise<ServerProcess> {
       "--maxclients",
       "15000",
     ],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  await waitFor(child.stdout, /Ready to accept connections/, "redis-server");
+    "stdout",
+    /Redis version=([\d.]+)[\s\S]*Ready to accept connections/,
+  );
   return {
-    name: "Redis",
-    url: `redis://127.0.0.1:${port}`,
     pid: child.pid,
-    version,
+    target: { kind: "redis", url: `redis://127.0.0.1:${port}` },
+    version: `redis-server ${match[1]}`,
+    tail,
     stop: stopper(child),
   };
 }
 
-/** Starts the byte relay (bench/relay.ts). */
+/** Starts the bare Deno relay (bench/relay.ts). */
 export async function startRelay(): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", new URL("relay.ts", import.meta.url).pathname],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const m = await waitFor(child.stdout, /RELAY= (\d+)/, "relay");
+  const { child, match, tail } = await launch(
+    Deno.execPath(),
+    [
+      "run",
+      "--allow-net",
+      new URL("relay.ts", import.meta.url).pathname,
+    ],
+    "stdout",
+    /RELAY= (relay:\/\/\S+)/,
+  );
   return {
-    name: "relay",
-    url: `relay://127.0.0.1:${m[1]}`,
     pid: child.pid,
-    version: `deno ${Deno.version.deno}`,
+    target: { kind: "relay", url: match[1]! },
+    version: `bench/relay.ts on deno ${Deno.version.deno}`,
+    tail,
     stop: stopper(child),
   };
-}
-
-/** Resident memory of a process in KiB (Linux). */
-export async function rssKiB(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const m = status.match(/VmRSS:\s+(\d+) kB/);
-  return m ? Number(m[1]) : NaN;
 }

@@ -1,0 +1,105 @@
+/**
+ * The systems a run compares. A system is started fresh by the bench and
+ * deployed as a `Deployment`: where publishers connect, where subscribers
+ * connect, and which processes' memory counts. Adding a system is one entry in
+ * `SYSTEMS`; a later "cluster" system (two `es serve --cluster nats://…` nodes
+ * behind one nats-server) returns node A as `publishTo`, node B as
+ * `subscribeTo`, and both nodes' pids.
+ */
+
+import type { Target } from "./protocol.ts";
+import {
+  installed,
+  type ServerProcess,
+  startEs,
+  startNats,
+  startRedis,
+  startRelay,
+} from "./servers.ts";
+
+/** A system under test, running. */
+export interface Deployment {
+  publishTo: Target;
+  subscribeTo: Target;
+  /** Server processes whose resident memory is measured (summed). */
+  pids: number[];
+  /** False for the relay, which copies every byte to every subscriber. */
+  routes: boolean;
+  versions: string[];
+  /** Recent output of the servers, for error messages. */
+  tail(): string;
+  stop(): Promise<void>;
+}
+
+/** A system the bench knows how to start. */
+export interface System {
+  /** Name on the command line (`--only`). */
+  key: string;
+  /** Name in tables. */
+  label: string;
+  /** Whether this is es (ratios are es against each peer). */
+  isEs: boolean;
+  /** Why it cannot run on this machine, if it cannot. */
+  missing(): Promise<string | undefined>;
+  start(tempDir: string): Promise<Deployment>;
+}
+
+/** One server process as a deployment: publishers and subscribers use the same address. */
+function single(server: ServerProcess, routes = true): Deployment {
+  return {
+    publishTo: server.target,
+    subscribeTo: server.target,
+    pids: [server.pid],
+    routes,
+    versions: [server.version],
+    tail: server.tail,
+    stop: server.stop,
+  };
+}
+
+const always = () => Promise.resolve(undefined);
+
+function needs(command: string, pkg: string): () => Promise<string | undefined> {
+  return async () =>
+    await installed(command) ? undefined : `${command} is not installed (apt-get install ${pkg})`;
+}
+
+/** Every system, in table order. */
+export const SYSTEMS: readonly System[] = [
+  {
+    key: "es",
+    label: "es",
+    isEs: true,
+    missing: always,
+    // The defaults a user gets: `serve` with no flag beyond the ports.
+    start: async (tempDir) => single(await startEs([], tempDir)),
+  },
+  {
+    key: "es1",
+    label: "es --workers 1",
+    isEs: true,
+    missing: always,
+    start: async (tempDir) => single(await startEs(["--workers", "1"], tempDir)),
+  },
+  {
+    key: "nats",
+    label: "NATS",
+    isEs: false,
+    missing: needs("nats-server", "nats-server"),
+    start: async () => single(await startNats()),
+  },
+  {
+    key: "redis",
+    label: "Redis",
+    isEs: false,
+    missing: needs("redis-server", "redis-server"),
+    start: async () => single(await startRedis()),
+  },
+  {
+    key: "relay",
+    label: "relay",
+    isEs: false,
+    missing: always,
+    start: async () => single(await startRelay(), false),
+  },
+];
