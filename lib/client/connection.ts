@@ -38,6 +38,8 @@ import { VERSION } from "../version.ts";
 /** Bytes waiting to be written past which `publish()` waits. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 const READ_BYTES = 64 * 1024;
+/** Below this much room left, a read goes to a fresh buffer. */
+const MIN_READ_ROOM = 4 * 1024;
 /** Subjects whose UTF-8 encoding is remembered. */
 const SUBJECT_CACHE_LIMIT = 1024;
 /** Longest subject the client lets through; the server has its own limit. */
@@ -93,6 +95,7 @@ export class ClientConnection {
   #closedError: Error | undefined;
   #closed: PromiseWithResolvers<Error | undefined> = Promise.withResolvers();
   #subjectBytes = new Map<string, Uint8Array>();
+  #single = new Map<string, readonly Uint8Array[]>();
   #subjects = new SubjectCache(1024);
   #event = newEventFrame();
   #lastReceived = Date.now();
@@ -241,6 +244,7 @@ export class ClientConnection {
 
   #releaseDrainWaiters(): void {
     const waiters = this.#drainWaiters;
+    if (waiters.length === 0) return;
     this.#drainWaiters = [];
     for (const resolve of waiters) resolve();
   }
@@ -253,7 +257,16 @@ export class ClientConnection {
 
   // ---- Publishing ----
 
-  #subjectList(subjects: string | readonly string[]): Uint8Array[] {
+  #subjectList(subjects: string | readonly string[]): readonly Uint8Array[] {
+    // One subject, the common case: its list is cached with its bytes.
+    if (typeof subjects === "string") {
+      const known = this.#single.get(subjects);
+      if (known !== undefined) return known;
+      const list = [this.#subjectBytesOf(subjects)];
+      if (this.#single.size >= SUBJECT_CACHE_LIMIT) this.#single.clear();
+      this.#single.set(subjects, list);
+      return list;
+    }
     const list = toList(subjects);
     if (list.length === 0) throw new TypeError("Cannot publish: no subject given");
     if (list.length > MAX_ITEMS_PER_FRAME) {
@@ -261,7 +274,11 @@ export class ClientConnection {
         `Cannot publish on ${list.length} subjects at once: a frame carries at most ${MAX_ITEMS_PER_FRAME}`,
       );
     }
-    return list.map((subject) => {
+    return list.map((subject) => this.#subjectBytesOf(subject));
+  }
+
+  #subjectBytesOf(subject: string): Uint8Array {
+    {
       let bytes = this.#subjectBytes.get(subject);
       if (bytes === undefined) {
         checkSubject(subject, MAX_SUBJECT_BYTES);
@@ -277,7 +294,7 @@ export class ClientConnection {
         this.#subjectBytes.set(subject, bytes);
       }
       return bytes;
-    });
+    }
   }
 
   #checkFrameBytes(frameBytes: number): void {
@@ -301,11 +318,12 @@ export class ClientConnection {
     subjects: string | readonly string[],
     codec: number,
     payload: Uint8Array,
+    head?: Uint8Array,
   ): Promise<void> | undefined {
     const list = this.#subjectList(subjects);
     if (this.#closedError) throw this.#closedError;
-    this.#checkFrameBytes(pubFrameBytes(list, payload));
-    this.#out.pushPub(codec, list, payload);
+    this.#checkFrameBytes(pubFrameBytes(list, payload, head));
+    this.#out.pushPub(codec, list, payload, head);
     return this.#queued();
   }
 
@@ -408,13 +426,23 @@ export class ClientConnection {
   }
 
   async #readLoop(): Promise<void> {
-    const buffer = new Uint8Array(READ_BYTES);
+    // Bytes once read are never overwritten: events hand out views of them (a binary
+    // message is a view, not a copy), so each read goes after the last, in a fresh
+    // buffer when this one is nearly used up.
+    let buffer = new Uint8Array(READ_BYTES);
+    let used = 0;
     try {
       while (!this.#closedError) {
-        const n = await this.#transport.read(buffer);
+        if (buffer.length - used < MIN_READ_ROOM) {
+          buffer = new Uint8Array(READ_BYTES);
+          used = 0;
+        }
+        const room = buffer.subarray(used);
+        const n = await this.#transport.read(room);
         if (n === null) break;
+        used += n;
         this.#lastReceived = Date.now();
-        for (const frame of this.#parser.push(buffer.subarray(0, n))) this.#dispatch(frame);
+        for (const frame of this.#parser.push(room.subarray(0, n))) this.#dispatch(frame);
       }
       this.#end(new ConnectionClosedError(`Connection to ${this.uri} closed by the server`));
     } catch (cause) {

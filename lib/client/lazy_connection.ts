@@ -5,7 +5,7 @@
  */
 
 import type { ClientConnection } from "./connection.ts";
-import { encodeMessage, encodeMessageShared } from "../protocol/codec.ts";
+import { binaryHeader, encodeMessage, encodeMessageShared } from "../protocol/codec.ts";
 import { CodecTag } from "../protocol/constants.ts";
 
 /** What a publish that needs no waiting returns: one promise, not one each. */
@@ -286,8 +286,11 @@ export class LazyConnection {
     if (connection !== undefined && !this.#down && !connection.isClosed) {
       let wait: Promise<void> | undefined;
       try {
-        // Encoded into the encoder's own buffer, then copied once into the out buffer.
-        wait = connection.publish(subjects, CodecTag.MSGPACK, encodeMessageShared(message));
+        // A binary goes straight into the out buffer behind its MessagePack header; anything
+        // else is encoded into the encoder's own buffer, then copied once into the out buffer.
+        wait = message instanceof Uint8Array
+          ? connection.publish(subjects, CodecTag.MSGPACK, message, binaryHeader(message.length))
+          : connection.publish(subjects, CodecTag.MSGPACK, encodeMessageShared(message));
       } catch (error) {
         return Promise.reject(error);
       }

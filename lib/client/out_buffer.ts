@@ -42,10 +42,15 @@ export class OutBuffer {
     this.#buf.set(frame, at);
   }
 
-  /** Appends a PUB frame, encoded in place. */
-  pushPub(codec: number, subjects: readonly Uint8Array[], payload: Uint8Array): void {
-    const at = this.#reserve(pubFrameBytes(subjects, payload));
-    writePub(this.#buf, this.#view, at, codec, subjects, payload);
+  /** Appends a PUB frame, encoded in place; `head` goes just before the payload. */
+  pushPub(
+    codec: number,
+    subjects: readonly Uint8Array[],
+    payload: Uint8Array,
+    head?: Uint8Array,
+  ): void {
+    const at = this.#reserve(pubFrameBytes(subjects, payload, head));
+    writePub(this.#buf, this.#view, at, codec, subjects, payload, head);
   }
 
   /** Takes everything waiting, for one write; give it back with `recycle()` once written. */

@@ -6,17 +6,11 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { CodecTag } from "./constants.ts";
 
+// Binaries decode as views of the payload, not copies: the es clients read
+// into buffers they never write again (lib/client/connection.ts), so a view
+// stays valid, and a 64-byte copy costs more than everything else per event.
 const msgpackEncoder = new Encoder();
 const msgpackDecoder = new Decoder();
-// The decoder returns binaries as views of its input; readers reuse their read
-// buffers, so each binary is copied out (the only copy a binary message needs).
-// A copy of up to 64 bytes lives on V8's heap, so small binaries cost no ArrayBuffer.
-const decoderInternals = msgpackDecoder as unknown as {
-  decodeBinary(byteLength: number, headOffset: number): Uint8Array;
-};
-const binaryView = decoderInternals.decodeBinary.bind(msgpackDecoder);
-decoderInternals.decodeBinary = (byteLength, headOffset) =>
-  binaryView(byteLength, headOffset).slice();
 
 /** Returned by `decodeSimple()` for anything it leaves to the full decoder. */
 const NOT_SIMPLE = Symbol("not simple");
@@ -37,8 +31,8 @@ function decodeSimple(p: Uint8Array): unknown {
     if (head === 0xc3) return true;
     return NOT_SIMPLE;
   }
-  if (head === 0xc4 && p[1]! + 2 === n) return p.slice(2);
-  if (head === 0xc5 && n >= 3 && ((p[1]! << 8) | p[2]!) + 3 === n) return p.slice(3);
+  if (head === 0xc4 && p[1]! + 2 === n) return p.subarray(2);
+  if (head === 0xc5 && n >= 3 && ((p[1]! << 8) | p[2]!) + 3 === n) return p.subarray(3);
   if (head === 0xcb && n === 9) {
     return new DataView(p.buffer, p.byteOffset + 1, 8).getFloat64(0);
   }
@@ -80,7 +74,27 @@ export function encodeMessageShared(message: unknown): Uint8Array {
 }
 
 /**
- * Decodes a payload by its codec tag.
+ * The MessagePack header of a binary of `length` bytes (bin8, bin16 or bin32):
+ * a publish of a `Uint8Array` writes it and the bytes, with no encoder in between.
+ */
+export function binaryHeader(length: number): Uint8Array {
+  if (length < 0x100) return BIN8[length]!;
+  if (length < 0x10000) return new Uint8Array([0xc5, length >>> 8, length & 0xff]);
+  return new Uint8Array([
+    0xc6,
+    length >>> 24,
+    (length >>> 16) & 0xff,
+    (length >>> 8) & 0xff,
+    length & 0xff,
+  ]);
+}
+
+/** The bin8 headers, made once. */
+const BIN8: Uint8Array[] = Array.from({ length: 0x100 }, (_, n) => new Uint8Array([0xc4, n]));
+
+/**
+ * Decodes a payload by its codec tag. Binaries come back as views of
+ * `payload`: it must not be written afterwards.
  *
  * @throws {TypeError} for an unknown codec tag or bytes that do not decode.
  */
@@ -91,7 +105,7 @@ export function decodeMessage(codec: number, payload: Uint8Array): unknown {
       return simple === NOT_SIMPLE ? msgpackDecoder.decode(payload) : simple;
     }
     case CodecTag.RAW:
-      return payload.slice();
+      return payload;
     case CodecTag.JSON:
       return JSON.parse(textDecoder.decode(payload));
     default:

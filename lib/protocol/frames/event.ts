@@ -109,6 +109,11 @@ export function eventBodySubject(body: Uint8Array, cache: SubjectCache): CachedS
   return cache.lookup(body, BODY_HEAD_BYTES, end);
 }
 
+/** Scratch for reading an event's f64 time (big-endian on the wire) in the machine's order. */
+const TIME = new Float64Array(1);
+const TIME_BYTES = new Uint8Array(TIME.buffer);
+const TIME_FLIP = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 7 : 0;
+
 /** An EVENT as a client reads it; one object reused for every frame of a connection. */
 export interface EventFrame {
   /** The subscription ids it is for; the array is reused. */
@@ -138,11 +143,15 @@ export function decodeEvent(body: Uint8Array, cache: SubjectCache, out: EventFra
     if (n >= head + BODY_HEAD_BYTES) {
       const subjectEnd = head + BODY_HEAD_BYTES + ((body[head + 9]! << 8) | body[head + 10]!);
       if (subjectEnd <= n) {
-        const view = new DataView(body.buffer, body.byteOffset, head + 8);
         const sids = out.sids;
         sids.length = count;
-        for (let i = 0; i < count; i++) sids[i] = view.getUint32(2 + 4 * i);
-        out.time = view.getFloat64(head);
+        for (let i = 0, at = 2; i < count; i++, at += 4) {
+          sids[i] = ((body[at]! << 24) >>> 0) + (body[at + 1]! << 16) + (body[at + 2]! << 8) +
+            body[at + 3]!;
+        }
+        // The time read byte by byte into a scratch double: no DataView per event.
+        for (let i = 0; i < 8; i++) TIME_BYTES[i ^ TIME_FLIP] = body[head + i]!;
+        out.time = TIME[0]!;
         out.codec = body[head + 8]!;
         out.subject = cache.lookup(body, head + BODY_HEAD_BYTES, subjectEnd).subject;
         out.payload = body.subarray(subjectEnd);

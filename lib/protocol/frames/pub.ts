@@ -10,9 +10,16 @@ import { FrameError } from "../../errors.ts";
 import type { CachedSubject, SubjectCache } from "../subject_cache.ts";
 import { allocate, BODY, BodyReader, stringListBytes, writeStringList } from "./_body.ts";
 
-/** Size of a whole PUB frame, length prefix included, without checking counts or lengths. */
-export function pubFrameBytes(subjects: readonly Uint8Array[], payload: Uint8Array): number {
-  let size = LENGTH_PREFIX_BYTES + 4 + payload.length;
+/**
+ * Size of a whole PUB frame, length prefix included, without checking counts
+ * or lengths; `head` is written just before the payload (a codec header).
+ */
+export function pubFrameBytes(
+  subjects: readonly Uint8Array[],
+  payload: Uint8Array,
+  head?: Uint8Array,
+): number {
+  let size = LENGTH_PREFIX_BYTES + 4 + payload.length + (head?.length ?? 0);
   for (let i = 0; i < subjects.length; i++) size += 2 + subjects[i]!.length;
   return size;
 }
@@ -30,8 +37,9 @@ export function writePub(
   codec: number,
   subjects: readonly Uint8Array[],
   payload: Uint8Array,
+  head?: Uint8Array,
 ): number {
-  const size = pubFrameBytes(subjects, payload);
+  const size = pubFrameBytes(subjects, payload, head);
   view.setUint32(at, size - LENGTH_PREFIX_BYTES);
   buffer[at + 4] = FrameType.PUB;
   buffer[at + 5] = codec;
@@ -40,11 +48,25 @@ export function writePub(
   for (let i = 0; i < subjects.length; i++) {
     const s = subjects[i]!;
     view.setUint16(p, s.length);
-    buffer.set(s, p + 2);
+    copy(s, buffer, p + 2);
     p += 2 + s.length;
   }
-  buffer.set(payload, p);
+  if (head !== undefined) {
+    copy(head, buffer, p);
+    p += head.length;
+  }
+  copy(payload, buffer, p);
   return p + payload.length;
+}
+
+/** `to.set(from, at)`, by hand for the short subjects and payloads the hot path mostly sees. */
+function copy(from: Uint8Array, to: Uint8Array, at: number): void {
+  const n = from.length;
+  if (n > 64) {
+    to.set(from, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) to[at + i] = from[i]!;
 }
 
 /**
