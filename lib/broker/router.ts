@@ -139,6 +139,12 @@ export class Router {
   }
 
   #count(subject: CachedSubject): void {
+    // The counter rides on the cached subject: no map lookup per event.
+    const known = subject.counter;
+    if (known !== undefined) {
+      known.published++;
+      return;
+    }
     let counter = this.subjects.get(subject.key);
     if (!counter) {
       if (this.subjects.size >= MAX_SUBJECT_STATS) {
@@ -147,8 +153,10 @@ export class Router {
       }
       this.subjects.set(subject.key, counter = { subject: subject.subject, published: 0 });
     }
+    subject.counter = counter;
     counter.published++;
   }
+
 }
 
 /** Waits until every blocked target has room again. */

@@ -96,7 +96,7 @@ export class ClientConnection {
   #closed: PromiseWithResolvers<Error | undefined> = Promise.withResolvers();
   #subjectBytes = new Map<string, Uint8Array>();
   #single = new Map<string, readonly Uint8Array[]>();
-  #subjects = new SubjectCache(1024);
+  #subjects = new SubjectCache(4096);
   #event = newEventFrame();
   #lastReceived = Date.now();
   #stopHeartbeat: () => void = () => {};

@@ -52,7 +52,7 @@ export class NatsBackplane implements Backplane {
   #all: NatsSub | undefined;
   #lastSeq = new Map<string, { seq: number; at: number }>();
   #peers = new Map<string, { name: string; at: number }>();
-  #subjects = new SubjectCache(1024);
+  #subjects = new SubjectCache(4096);
   #announcer: ReturnType<typeof setInterval> | undefined;
   #dirty = false;
 

@@ -96,7 +96,7 @@ export class Peer {
   /** Publishers of the peer held here: how many full-queue waits each has pending. */
   #holding = new Map<number, number>();
   /** Subjects of events coming in from this peer. */
-  #subjects = new SubjectCache(1024);
+  #subjects = new SubjectCache(4096);
 
   constructor(id: number, port: MessagePort, host: PeerHost) {
     this.id = id;

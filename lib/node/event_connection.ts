@@ -74,7 +74,6 @@ export class EventConnection implements SessionHandler {
   #host: ConnectionHost;
   #pub = newPubFrame();
   #blocked: Blocker[] = [];
-  #sliceStart = 0;
   #publishesSinceCheck = 0;
 
   /**
@@ -197,9 +196,11 @@ export class EventConnection implements SessionHandler {
         // The payload is a view of the read buffer, which stays as it is while the loop waits.
         const wait = blocked.length > 0 ? whenAllHaveRoom([...blocked]) : nextTurn();
         const next = i + 1;
-        return wait.then(() =>
-          next < subjects.length ? this.#routeFrom(subjects, next, time, codec, payload) : undefined
-        );
+        return wait.then(() => {
+          if (next >= subjects.length) return undefined;
+          this.session.turnStart = performance.now(); // A new turn: it waited.
+          return this.#routeFrom(subjects, next, time, codec, payload);
+        });
       }
     }
     return undefined;
@@ -222,11 +223,10 @@ export class EventConnection implements SessionHandler {
   #sliceOver(): boolean {
     if (++this.#publishesSinceCheck < PUBLISHES_PER_CHECK) return false;
     this.#publishesSinceCheck = 0;
-    const now = performance.now();
-    if (now - this.#sliceStart < SLICE_MS) return false;
-    this.#sliceStart = now;
-    return true;
+    // Time spent routing since this session's turn began: time it sat idle does not count.
+    return performance.now() - this.session.turnStart >= SLICE_MS;
   }
+
 
   async #subscribe(pattern: boolean, body: Uint8Array): Promise<void> {
     const host = this.#host;

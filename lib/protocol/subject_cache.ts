@@ -35,14 +35,18 @@ export interface CachedSubject {
   readonly key: string;
   /** The UTF-8 bytes (an owned copy). */
   readonly bytes: Uint8Array;
+  /** For the router's statistics: the counter of this subject, once it has one. */
+  counter?: { published: number } | undefined;
 }
 
 /** Subjects longer than this are decoded every time instead of cached. */
 const MAX_CACHED_BYTES = 256;
 
 /**
- * Subject bytes → string and key. Memory is bounded: `slots` entries of at
- * most 256 bytes each.
+ * Subject bytes → string and key. Two-way set associative (a subject has two
+ * slots, the one used less recently is replaced), so a thousand busy subjects
+ * do not evict each other. Memory is bounded: `slots` entries of at most 256
+ * bytes each.
  *
  * @example
  * ```ts
@@ -52,12 +56,15 @@ const MAX_CACHED_BYTES = 256;
  */
 export class SubjectCache {
   #slots: (CachedSubject | undefined)[];
-  #mask: number;
+  /** Per set of two slots: which one was used last. */
+  #recent: Uint8Array;
+  #setMask: number;
 
-  /** @param slots Entries kept, a power of two (default 4096). */
-  constructor(slots = 4096) {
+  /** @param slots Entries kept, a power of two (default 8192). */
+  constructor(slots = 8192) {
     this.#slots = new Array(slots);
-    this.#mask = slots - 1;
+    this.#recent = new Uint8Array(slots >> 1);
+    this.#setMask = (slots >> 1) - 1;
   }
 
   /**
@@ -69,23 +76,29 @@ export class SubjectCache {
     const length = end - start;
     let hash = 0x811c9dc5 ^ length;
     for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-    const slot = (hash >>> 0) & this.#mask;
-    const cached = this.#slots[slot];
-    if (cached !== undefined && cached.bytes.length === length) {
-      const known = cached.bytes;
-      let same = true;
-      for (let i = 0; i < length; i++) {
-        if (known[i] !== bytes[start + i]) {
-          same = false;
-          break;
-        }
+    const set = (hash >>> 0) & this.#setMask;
+    const first = set << 1;
+    for (let way = 0; way < 2; way++) {
+      const cached = this.#slots[first + way];
+      if (cached !== undefined && same(cached.bytes, bytes, start, length)) {
+        this.#recent[set] = way;
+        return cached;
       }
-      if (same) return cached;
     }
     const own = bytes.slice(start, end);
     const subject = decode(own);
     const entry: CachedSubject = { subject, key: subjectKey(subject), bytes: own };
-    if (length <= MAX_CACHED_BYTES) this.#slots[slot] = entry;
+    if (length <= MAX_CACHED_BYTES) {
+      const way = this.#recent[set]! ^ 1;
+      this.#slots[first + way] = entry;
+      this.#recent[set] = way;
+    }
     return entry;
   }
+}
+
+function same(known: Uint8Array, bytes: Uint8Array, start: number, length: number): boolean {
+  if (known.length !== length) return false;
+  for (let i = 0; i < length; i++) if (known[i] !== bytes[start + i]) return false;
+  return true;
 }

@@ -95,6 +95,12 @@ export class Session {
   lastPing = 0;
   /** True while the loop waits for room to publish into (the watchdog then spares it). */
   held = false;
+  /**
+   * When the session last began working without a break (a read arrived, or it
+   * came back from waiting), in `performance.now()` milliseconds: a handler
+   * that has worked long since then lets other connections have their turn.
+   */
+  turnStart = 0;
 
   #transport: Transport;
   #ctx: SessionContext;
@@ -148,6 +154,7 @@ export class Session {
         const n = await this.#transport.read(buffer);
         if (n === null) return;
         this.lastSeen = Date.now();
+        this.turnStart = performance.now();
         for (const frame of parser.push(buffer.subarray(0, n))) {
           if (this.#handler === undefined) {
             if (!await this.#handshake(frame)) return;
@@ -160,6 +167,7 @@ export class Session {
             await pending;
             this.held = false;
             this.lastSeen = Date.now();
+            this.turnStart = performance.now();
           }
           if (this.#closed || this.#finishing) return;
         }
