@@ -28,6 +28,26 @@ export class WaitList {
     return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
+  /**
+   * Resolves true once `done()` holds, checking it now and at each
+   * `release()`; false after `timeoutMs`.
+   */
+  async until(done: () => boolean, timeoutMs = Infinity): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = Number.isFinite(timeoutMs)
+      ? new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs))
+      : undefined;
+    try {
+      while (!done()) {
+        const woken = this.wait().then(() => true);
+        if (!await (timeout ? Promise.race([woken, timeout]) : woken)) return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Wakes every caller waiting now. */
   release(): void {
     const waiters = this.#waiters;
