@@ -63,9 +63,13 @@ export function formatExplanation(e: Explanation): string {
   // A queue group reaches one of its members per event, not each of them.
   const inGroups = [...groups].map(([group, members]) => `${group}: one of ${members.size}`);
   const subscriptions = e.matches.length + e.more;
-  const reach = `${connections} connection${connections === 1 ? "" : "s"}${
-    inGroups.length > 0 ? ` and one member of each queue group (${inGroups.join(", ")})` : ""
-  }`;
+  const plain = `${connections} connection${connections === 1 ? "" : "s"}`;
+  const grouped = `one member of each queue group (${inGroups.join(", ")})`;
+  const reach = inGroups.length === 0
+    ? plain
+    : connections === 0
+    ? grouped
+    : `${plain} and ${grouped}`;
   const head = `An event on ${
     JSON.stringify(e.subject)
   } would reach ${reach} through ${subscriptions} subscription${subscriptions === 1 ? "" : "s"}`;
