@@ -28,31 +28,41 @@ export class WaitList {
     return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
-  /**
-   * Resolves true once `done()` holds, checking it now and at each
-   * `release()`; false after `timeoutMs`.
-   */
-  async until(done: () => boolean, timeoutMs = Infinity): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = Number.isFinite(timeoutMs)
-      ? new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs))
-      : undefined;
-    try {
-      while (!done()) {
-        const woken = this.wait().then(() => true);
-        if (!await (timeout ? Promise.race([woken, timeout]) : woken)) return false;
-      }
-      return true;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /** Wakes every caller waiting now. */
   release(): void {
     const waiters = this.#waiters;
     if (waiters === undefined) return;
     this.#waiters = undefined;
     for (const resolve of waiters) resolve();
+  }
+}
+
+/**
+ * Resolves true once `done()` holds, checking it now and at each release of
+ * `changes`; false after `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const idle = new WaitList();
+ * await until(idle, () => !writing, 2_000); // the writer calls idle.release()
+ * ```
+ */
+export async function until(
+  changes: WaitList,
+  done: () => boolean,
+  timeoutMs = Infinity,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = Number.isFinite(timeoutMs)
+    ? new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs))
+    : undefined;
+  try {
+    while (!done()) {
+      const woken = changes.wait().then(() => true);
+      if (!await (timeout ? Promise.race([woken, timeout]) : woken)) return false;
+    }
+    return true;
+  } finally {
+    clearTimeout(timer);
   }
 }

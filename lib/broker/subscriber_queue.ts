@@ -6,7 +6,7 @@
  * frames (replies, pongs, BYE) go ahead of events and outside the bound.
  */
 
-import { WaitList } from "../async/wait_list.ts";
+import { until, WaitList } from "../async/wait_list.ts";
 import { eventFrameBytes, writeEventFrame } from "../protocol/frames/event.ts";
 import { MISSED_FRAME_BYTES, missedAt, writeMissed } from "../protocol/frames/control.ts";
 import { UNLIMITED } from "../protocol/constants.ts";
@@ -245,12 +245,13 @@ export class SubscriberQueue implements Target {
    * the client's credit allows), false after `timeoutMs`.
    */
   drained(timeoutMs = Infinity): Promise<boolean> {
-    return this.#idle.until(() => this.#closed || (!this.#writing && !this.#sendable()), timeoutMs);
+    return until(this.#idle, () => this.#settled(), timeoutMs);
   }
 
-  #sendable(): boolean {
-    return this.#controls.pending ||
-      (this.depth > 0 && this.#creditEvents > 0 && this.#creditBytes > 0);
+  /** Closed, or not writing with nothing that may be written. */
+  #settled(): boolean {
+    return this.#closed || (!this.#writing && !this.#controls.pending &&
+      !(this.depth > 0 && this.#creditEvents > 0 && this.#creditBytes > 0));
   }
 
   /** Room for `n` more bytes at the tail; returns where they go. */
@@ -280,10 +281,8 @@ export class SubscriberQueue implements Target {
     const controls = this.#controls.take();
     if (controls !== null) return controls;
     if (this.#latest !== undefined) return this.#takeLatest();
+    if (this.depth === 0 || this.#creditEvents <= 0 || this.#creditBytes <= 0) return null;
     const ends = this.#ends;
-    if (ends.length === this.#endsHead || this.#creditEvents <= 0 || this.#creditBytes <= 0) {
-      return null;
-    }
     const start = this.#head;
     const limit = Math.min(MAX_BATCH_BYTES, this.#creditBytes);
     let i = this.#endsHead;
