@@ -83,6 +83,12 @@ function pickOne(
  * @param blocked Receives the targets full in block mode; without it, full
  * queues drop the event (see `Router.route()`).
  * @returns How many connections it was queued for, and dropped for.
+ *
+ * @example
+ * ```ts
+ * const picks = pickGroups(routes.groups, undefined, undefined, undefined);
+ * const { count } = deliverPicked(routes, picks, body, subject.key, blocked);
+ * ```
  */
 export function deliverPicked(
   routes: Routes<Target>,

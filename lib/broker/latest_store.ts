@@ -161,7 +161,14 @@ export class LatestStore {
   }
 }
 
-/** The subject key of an event body (see lib/protocol/frames/event.ts), for callers that lack it. */
+/**
+ * The subject key of an event body (see lib/protocol/frames/event.ts), for callers that lack it.
+ *
+ * @example
+ * ```ts
+ * keyOfBody(new EventBodyWriter().write(Date.now(), 1, utf8("Quote.SUN"), payload)); // "quote.sun"
+ * ```
+ */
 export function keyOfBody(body: Uint8Array): string {
   const length = (body[9]! << 8) | body[10]!;
   return subjectKey(decoder.decode(body.subarray(11, 11 + length)));

@@ -88,6 +88,13 @@ function deliveries<T>(found: Found<T>): Delivery<T>[] {
  * every one is full, the one whose turn it is (its policy then applies).
  *
  * @returns The index of the candidate picked.
+ *
+ * @example
+ * ```ts
+ * const cursor = { next: 0 };
+ * pickMember(cursor, 3, () => true); // 0, then 1, 2, 0, …
+ * pickMember(cursor, 3, (i) => i !== 1); // 2: member 1 is full
+ * ```
  */
 export function pickMember(
   cursor: GroupCursor,

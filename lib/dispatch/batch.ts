@@ -127,7 +127,14 @@ export class BatchReader {
   }
 }
 
-/** Bytes of group names in a batch entry (names are short: the server bounds them). */
+/**
+ * Bytes of group names in a batch entry (names are short: the server bounds them).
+ *
+ * @example
+ * ```ts
+ * namesBytes(["workers"]); // 9: a u16 length and 7 bytes of UTF-8
+ * ```
+ */
 export function namesBytes(names: readonly string[]): number {
   let bytes = 0;
   for (const name of names) bytes += 2 + encoder.encode(name).length;

@@ -13,6 +13,7 @@ const STYLE = `
 :root { color-scheme: dark; --bg: #0f1419; --panel: #171e26; --line: #263140; --text: #d7dee7;
   --dim: #8593a3; --accent: #4fb3ff; --good: #4cd08a; --bad: #ff6b6b; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; background: var(--bg); color: var(--text);
   font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
 header { display: flex; align-items: baseline; gap: 16px; padding: 14px 20px;
@@ -27,6 +28,7 @@ header .meta { color: var(--dim); font-size: 13px; }
 #cluster.down::before { content: "\\25CF "; color: var(--bad); }
 main { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px;
   padding: 16px 20px; }
+section.wide { grid-column: 1 / -1; }
 section { background: var(--panel); border: 1px solid var(--line); border-radius: 8px;
   padding: 12px 14px; min-width: 0; }
 section h2 { margin: 0 0 10px; font-size: 13px; text-transform: uppercase; letter-spacing: .06em;
@@ -41,7 +43,7 @@ svg { width: 100%; height: 120px; display: block; background: var(--bg); border-
 table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line);
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 220px; }
-#subscribers td:nth-child(-n+2) { max-width: 150px; }
+#subscribers td:nth-child(-n+2) { max-width: 260px; }
 th { color: var(--dim); font-weight: 500; font-size: 12px; }
 td.n, th.n { text-align: right; }
 td.bad { color: var(--bad); }
@@ -106,7 +108,7 @@ export const DASHBOARD_HTML = `<!doctype html>
       </table>
     </div>
   </section>
-  <section>
+  <section class="wide">
     <h2>Subscribers</h2>
     <div class="scroll">
       <table id="subscribers">
@@ -117,7 +119,7 @@ export const DASHBOARD_HTML = `<!doctype html>
       </table>
     </div>
   </section>
-  <section>
+  <section class="wide">
     <h2>Live tail</h2>
     <form id="tail-form">
       <select id="tail-mode" aria-label="what to tail">
