@@ -54,10 +54,25 @@ export async function fetchExplanation(
 
 /** Renders an explanation for a terminal. */
 export function formatExplanation(e: Explanation): string {
-  const connections = new Set(e.matches.map((m) => `${m.worker ?? 0}/${m.connection}`)).size;
-  const head = `An event on ${JSON.stringify(e.subject)} would reach ${connections} connection${
-    connections === 1 ? "" : "s"
-  } through ${e.matches.length + e.more} subscription${e.matches.length + e.more === 1 ? "" : "s"}`;
+  const id = (m: ExplainMatch) => `${m.worker ?? 0}/${m.connection}`;
+  const connections = new Set(e.matches.filter((m) => m.group === "").map(id)).size;
+  const groups = new Map<string, Set<string>>();
+  for (const m of e.matches) {
+    if (m.group !== "") groups.set(m.group, (groups.get(m.group) ?? new Set()).add(id(m)));
+  }
+  // A queue group reaches one of its members per event, not each of them.
+  const inGroups = [...groups].map(([group, members]) => `${group}: one of ${members.size}`);
+  const subscriptions = e.matches.length + e.more;
+  const plain = `${connections} connection${connections === 1 ? "" : "s"}`;
+  const grouped = `one member of each queue group (${inGroups.join(", ")})`;
+  const reach = inGroups.length === 0
+    ? plain
+    : connections === 0
+    ? grouped
+    : `${plain} and ${grouped}`;
+  const head = `An event on ${
+    JSON.stringify(e.subject)
+  } would reach ${reach} through ${subscriptions} subscription${subscriptions === 1 ? "" : "s"}`;
   if (e.matches.length === 0) return `${head}: nobody wants it (it would vanish).`;
   const lines = [head + ":"];
   for (const m of e.matches) {

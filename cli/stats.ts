@@ -82,15 +82,17 @@ export function formatStats(s: ServerStats): string {
   ];
   if (s.subscribers.length > 0) {
     lines.push(table([
-      ["id", "remote", "queue", "delivered", "dropped", "subscriptions"],
+      ["id", "remote", "policy", "queue", "delivered", "dropped", "groups", "subscriptions"],
       ...s.subscribers.map((
         x,
       ) => [
         x.id,
         x.remote,
-        x.queueDepth,
+        x.overflow,
+        `${x.queueDepth}/${x.queueSize}`,
         x.delivered,
         x.dropped,
+        (x.groups ?? []).join(" ") || "-",
         [
           ...x.subjects,
           ...x.patterns.map((p) => `/${p}/`),

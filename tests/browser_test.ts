@@ -60,13 +60,22 @@ const browserTest = { ignore: !HAS_CHROMIUM, sanitizeOps: false, sanitizeResourc
 
 Deno.test({
   ...browserTest,
-  name: `the dashboard shows subjects with their rates, subscribers, and a live tail${SKIPPED}`,
+  name:
+    `the dashboard shows subjects with their rates, subscribers with policy, queue and groups, the cluster line, and a live tail${SKIPPED}`,
   async fn() {
     await using server = await startTestServer({ httpPort: 0, queueSize: 100 });
     const base = `http://127.0.0.1:${server.httpPort}/`;
     await using publisher = await connect({ esURI: server.uri });
     await using watcher = await connect({ esURI: server.uri });
     const watched = await watcher.subscribeMatch("^sensor\\.");
+    // Never read (one event in its buffer): its queue of 5 fills, and drop-old keeps it full.
+    await using grouped = await connect({
+      esURI: server.uri,
+      overflow: "drop-old",
+      queueSize: 5,
+      bufferSize: 1,
+    });
+    await grouped.subscribe("sensor.humidity", { group: "loggers" });
     const browser = await launch();
     let publishing = true;
     const feed = (async () => {
@@ -95,6 +104,32 @@ Deno.test({
       assertEquals(await page.textContent("#status"), "live");
       const subscribers = await page.textContent("#subscribers tbody");
       assert(subscribers?.includes("/^sensor\\./"), `subscribers table: ${subscribers}`);
+      const row = 'tr:has(td.groups:text-is("loggers"))';
+      assertEquals(await page.textContent(`${row} td.policy`), "drop-old");
+      // It never reads: its queue fills and stays full.
+      await page.waitForSelector(`#subscribers ${row} td.fill:text-is("5/5")`, {
+        timeout: 15_000,
+      });
+      assertEquals(await page.isHidden("#cluster"), true, "no cluster line without a cluster");
+
+      // A server in a cluster: the same page shows its line (the stats are the real ones, plus a cluster).
+      const clustered = await browser.newPage();
+      await clustered.route("**/stats", async (route) => {
+        const cluster = { connected: true, peers: ["es://10.0.0.2:7766"], dropped: 7, sent: 3 };
+        await route.fulfill({
+          contentType: "application/json",
+          body: JSON.stringify({ ...await server.stats(), cluster }),
+        });
+      });
+      await clustered.goto(base);
+      await clustered.waitForSelector("#cluster:not([hidden])", { timeout: 15_000 });
+      const line = await clustered.textContent("#cluster");
+      assert(
+        line?.includes("connected") && line.includes("1 peer (es://10.0.0.2:7766)") &&
+          line.includes("cross-node drops 7"),
+        `cluster line: ${line}`,
+      );
+      await clustered.close();
 
       // The live tail subscribes through /client.js over /ws.
       await page.fill("#tail-what", "^sensor\\.temp");

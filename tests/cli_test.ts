@@ -197,6 +197,8 @@ Deno.test("es stats prints a table, and es stats --json the raw counters", async
     assertMatch(table.stdout, /connections\s+publishes\s+events/);
     assertMatch(table.stdout, /Subscribers \(1\)/);
     assertMatch(table.stdout, /stats\.subject/);
+    assertMatch(table.stdout, /policy\s+queue\s+delivered\s+dropped\s+groups/);
+    assertMatch(table.stdout, /block\s+0\/1000\s+3\s+0\s+-/);
     assertEquals(json.code, 0, json.stderr);
     const stats = JSON.parse(json.stdout);
     assertEquals(stats.totals.publishes, 3);

@@ -196,3 +196,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: queue groups are per node: one member on each node gets each event",
+  ignore,
+  async fn() {
+    await using nats = await NatsServer.start();
+    const [a, b] = await cluster(nats, 2, ["--workers", "1"]);
+    try {
+      await using a1 = await connect({ esURI: a!.uri });
+      await using a2 = await connect({ esURI: a!.uri });
+      await using b1 = await connect({ esURI: b!.uri });
+      const [onA1, onA2, onB1] = await Promise.all(
+        [a1, a2, b1].map((c) => c.subscribe("jobs", { group: "workers" })),
+      );
+      await using publisher = await connect({ esURI: a!.uri });
+      for (let i = 0; i < 20; i++) await publisher.publish("jobs", i);
+      await publisher.flush();
+      // Node a shares the stream between its two members; node b's member gets all of it.
+      assertEquals((await take(onB1!, 20)).map((e) => e.msg), [...Array(20).keys()]);
+      const [x, y] = [await take(onA1!, 10), await take(onA2!, 10)];
+      assertEquals([...x, ...y].map((e) => e.msg as number).sort((p, q) => p - q), [
+        ...Array(20).keys(),
+      ]);
+    } finally {
+      await Promise.all([a, b].map((n) => n![Symbol.asyncDispose]()));
+    }
+  },
+});

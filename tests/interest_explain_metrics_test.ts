@@ -133,3 +133,32 @@ Deno.test("GET /metrics is Prometheus text: counters match /stats, drops by poli
   assert(value("es_queued_events") >= 1);
   await sub.unsubscribe();
 });
+
+Deno.test("es explain shows a queue group: each member, and that one of them gets each event", async () => {
+  await using server = await spawnServe(["-N", "--no-http"]);
+  await using a = await connect({ esURI: server.uri });
+  await a.subscribe("jobs.1", { group: "workers" });
+  await using b = await connect({ esURI: server.uri, overflow: "latest" });
+  await b.subscribeMatch("^JOBS\\.", { group: "workers" });
+  await using plain = await connect({ esURI: server.uri });
+  await plain.subscribe("jobs.1");
+  const json = await runEs(["explain", "--json", "--es", server.uri, "jobs.1"]);
+  assertEquals(json.code, 0, json.stderr);
+  const rows = (JSON.parse(json.stdout).matches as {
+    kind: string;
+    item: string;
+    group: string;
+    overflow: string;
+  }[]).map((m) => [m.kind, m.item, m.group, m.overflow]).sort();
+  assertEquals(rows, [
+    ["exact", "jobs.1", "", "block"],
+    ["exact", "jobs.1", "workers", "block"],
+    ["pattern", "^JOBS\\.", "workers", "latest"],
+  ]);
+  const text = await runEs(["explain", "--es", server.uri, "jobs.1"]);
+  assertMatch(
+    text.stdout,
+    /would reach 1 connection and one member of each queue group \(workers: one of 2\) through 3 subscriptions/,
+  );
+  assertMatch(text.stdout, /in queue group "workers", of which one member gets each event/);
+});

@@ -182,13 +182,18 @@ Deno.test("SubjectIndex tells onInterest of the first and last member of a patte
   assertEquals(log, ["+pattern:^Stock", "-pattern:^Stock"]);
 });
 
-Deno.test("SubjectIndex.interest() lists every subject key and pattern with a member", () => {
+Deno.test("SubjectIndex.interest() lists every subject key and pattern with a member, per queue group", () => {
   const index = new SubjectIndex<string>();
   index.subscribe("a", 1, "News");
   index.subscribe("b", 1, "sport");
+  index.subscribe("c", 1, "news", "workers");
   index.subscribeMatch("a", 2, compilePattern("^x"));
   index.unsubscribe("b", 1, "sport");
-  assertEquals(index.interest(), { exact: ["news"], patterns: ["^x"] });
+  assertEquals(index.interest(), [
+    { kind: "exact", item: "news", group: "" },
+    { kind: "exact", item: "news", group: "workers" },
+    { kind: "pattern", item: "^x", group: "" },
+  ]);
 });
 
 Deno.test("SubjectIndex.knownPattern() returns the compiled pattern while a member has it", () => {

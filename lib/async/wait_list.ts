@@ -36,3 +36,33 @@ export class WaitList {
     for (const resolve of waiters) resolve();
   }
 }
+
+/**
+ * Resolves true once `done()` holds, checking it now and at each release of
+ * `changes`; false after `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const idle = new WaitList();
+ * await until(idle, () => !writing, 2_000); // the writer calls idle.release()
+ * ```
+ */
+export async function until(
+  changes: WaitList,
+  done: () => boolean,
+  timeoutMs = Infinity,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = Number.isFinite(timeoutMs)
+    ? new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs))
+    : undefined;
+  try {
+    while (!done()) {
+      const woken = changes.wait().then(() => true);
+      if (!await (timeout ? Promise.race([woken, timeout]) : woken)) return false;
+    }
+    return true;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -6,8 +6,16 @@
 
 import { EventBodyWriter } from "../protocol/frames/event.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
-import { type InterestListener, SubjectIndex } from "./subject_index.ts";
+import { deliverPicked, type GroupChoice, pickGroups, type RemotePick } from "./group_pick.ts";
+import type { GroupRoute } from "./routes.ts";
+import {
+  type GroupInterestListener,
+  type InterestListener,
+  SubjectIndex,
+} from "./subject_index.ts";
 import type { Blocker, Target } from "./subscriber_queue.ts";
+
+export type { GroupChoice, RemotePick } from "./group_pick.ts";
 
 /** Most distinct subjects counted in the statistics; past it they are summed as one. */
 const MAX_SUBJECT_STATS = 10_000;
@@ -33,18 +41,34 @@ export interface RouterTotals {
 
 /** Where events go that subscribers on other nodes want (see lib/dispatch/). */
 export interface Forwarder {
-  /** Whether some other node wants an event on `subject`. */
+  /** Whether some other node wants an event on `subject` (plainly or in a queue group). */
   wants(subject: CachedSubject): boolean;
+  /**
+   * After `wants()` said yes: the queue groups with members on other nodes
+   * that match `subject` (a member there is a node), so that the router picks
+   * among the members of every node at once. Undefined when none, or when
+   * other nodes pick for their own members (a cluster).
+   */
+  groupRoutes?(subject: CachedSubject): readonly GroupRoute<unknown>[] | undefined;
   /**
    * Sends the event body of connection `publisher` on; pushes onto `blocked`
    * what the publisher must wait for.
+   *
+   * @param picks The queue groups whose event goes to another node, and which.
    */
-  forward(subject: CachedSubject, body: Uint8Array, blocked: Blocker[], publisher: number): void;
+  forward(
+    subject: CachedSubject,
+    body: Uint8Array,
+    blocked: Blocker[],
+    publisher: number,
+    picks?: readonly RemotePick[],
+  ): void;
 }
 
 /** Options of `Router`. */
 export interface RouterOptions {
   onInterest?: InterestListener;
+  onGroupInterest?: GroupInterestListener;
   forwarder?: Forwarder;
 }
 
@@ -69,9 +93,10 @@ export class Router {
   #bodies = new EventBodyWriter();
 
   constructor(options: RouterOptions = {}) {
-    this.index = new SubjectIndex<Target>(
-      options.onInterest ? { onInterest: options.onInterest } : {},
-    );
+    this.index = new SubjectIndex<Target>({
+      ...(options.onInterest ? { onInterest: options.onInterest } : {}),
+      ...(options.onGroupInterest ? { onGroupInterest: options.onGroupInterest } : {}),
+    });
     this.#forwarder = options.forwarder;
   }
 
@@ -98,19 +123,31 @@ export class Router {
       totals.events++;
       this.#count(subject);
     }
-    const targets = this.index.targets(subject.subject, subject.key);
+    const routes = this.index.routes(subject.subject, subject.key);
+    const targets = routes.all;
     const forwarder = this.#forwarder;
     const remote = forwarder !== undefined && forwarder.wants(subject);
-    if (targets.length === 0 && !remote) {
+    if (targets.length === 0 && !remote && routes.groups === undefined) {
       if (blocked !== undefined) totals.unrouted++;
       return;
     }
     const body = this.#bodies.write(time, codec, subject.bytes, payload);
+    const key = subject.key;
+    const remoteGroups = remote ? forwarder.groupRoutes?.(subject) : undefined;
+    if (routes.groups !== undefined || remoteGroups !== undefined) {
+      // Queue groups: one member of each, on this node or another, gets the event.
+      const remotePicks: RemotePick[] = [];
+      const picks = pickGroups(routes.groups, remoteGroups, undefined, remotePicks);
+      const reached = deliverPicked(routes, picks, body, key, blocked);
+      if (blocked !== undefined) totals.routed += reached.count;
+      if (remote) forwarder.forward(subject, body, blocked ?? [], publisher, remotePicks);
+      return;
+    }
     if (blocked !== undefined) totals.routed += targets.length;
     for (let i = 0; i < targets.length; i++) {
       const { member, sids } = targets[i]!;
-      if (blocked === undefined) member.deliverOrDrop(sids, body);
-      else if (!member.deliver(sids, body)) blocked.push(member);
+      if (blocked === undefined) member.deliverOrDrop(sids, body, key);
+      else if (!member.deliver(sids, body, key)) blocked.push(member);
     }
     if (remote) forwarder.forward(subject, body, blocked ?? [], publisher);
   }
@@ -119,21 +156,33 @@ export class Router {
    * Delivers an event body that another node routed here to the local
    * subscribers of its subject. Without `blocked`, full queues drop it.
    *
+   * @param groups The queue groups this node picks a member of: those the
+   * sending node chose it for, or all of them (each node of a cluster picks
+   * for its own members).
    * @returns How many subscribers it was dropped for.
    */
   deliverForwarded(
     subject: CachedSubject,
     body: Uint8Array,
     blocked: Blocker[] | undefined,
+    groups?: GroupChoice,
   ): number {
-    const targets = this.index.targets(subject.subject, subject.key);
+    const routes = this.index.routes(subject.subject, subject.key);
+    const key = subject.key;
+    if (routes.groups !== undefined && groups !== undefined) {
+      const picks = pickGroups(routes.groups, undefined, groups, undefined);
+      const reached = deliverPicked(routes, picks, body, key, blocked);
+      this.totals.routed += reached.count;
+      return reached.dropped;
+    }
+    const targets = routes.all;
     this.totals.routed += targets.length;
     let dropped = 0;
     for (let i = 0; i < targets.length; i++) {
       const { member, sids } = targets[i]!;
       if (blocked === undefined) {
-        if (!member.deliverOrDrop(sids, body)) dropped++;
-      } else if (!member.deliver(sids, body)) blocked.push(member);
+        if (!member.deliverOrDrop(sids, body, key)) dropped++;
+      } else if (!member.deliver(sids, body, key)) blocked.push(member);
     }
     return dropped;
   }

@@ -6,11 +6,13 @@
  * frames (replies, pongs, BYE) go ahead of events and outside the bound.
  */
 
-import { WaitList } from "../async/wait_list.ts";
+import { until, WaitList } from "../async/wait_list.ts";
 import { eventFrameBytes, writeEventFrame } from "../protocol/frames/event.ts";
 import { MISSED_FRAME_BYTES, missedAt, writeMissed } from "../protocol/frames/control.ts";
 import { UNLIMITED } from "../protocol/constants.ts";
 import type { QueueBudget } from "./queue_budget.ts";
+import { LatestStore } from "./latest_store.ts";
+import { ControlFrames } from "./control_frames.ts";
 import type { QueueLimits, Target, WriteFn } from "./target.ts";
 
 export type { Blocker, OverflowPolicy, QueueLimits, Target, WriteFn } from "./target.ts";
@@ -44,7 +46,7 @@ export class SubscriberQueue implements Target {
    */
   fullSince = 0;
 
-  #limits: QueueLimits;
+  #limits!: QueueLimits;
   #budget: QueueBudget | undefined;
   #write: WriteFn;
   #onWriteError: ((error: unknown) => void) | undefined;
@@ -57,8 +59,9 @@ export class SubscriberQueue implements Target {
   /** Drops to report before the next event queued (drop-new) or sent (drop-old). */
   #missedTail = 0;
   #missedHead = 0;
-  #controls: Uint8Array[] = [];
-  #controlBytes = 0;
+  /** Under the latest policy, the events wait here instead (one per subject). */
+  #latest: LatestStore | undefined;
+  #controls = new ControlFrames();
   #creditEvents = Infinity;
   #creditBytes = Infinity;
   /** The buffer a write in flight is reading from: it must not move. */
@@ -80,9 +83,9 @@ export class SubscriberQueue implements Target {
     budget?: QueueBudget,
   ) {
     this.#write = write;
-    this.#limits = { ...limits };
     this.#onWriteError = onWriteError;
     this.#budget = budget;
+    this.configure(limits);
   }
 
   /** Current sizes and policy. */
@@ -90,24 +93,25 @@ export class SubscriberQueue implements Target {
     return this.#limits;
   }
 
-  /** Changes sizes and policy (the client chooses them in its handshake). */
+  /** Changes sizes and policy (the client chooses them in its handshake, before any event). */
   configure(limits: QueueLimits): void {
     this.#limits = { ...limits };
+    if (limits.policy === "latest") this.#latest ??= new LatestStore(this.#budget);
   }
 
   /** Events waiting. */
   get depth(): number {
-    return this.#ends.length - this.#endsHead;
+    return this.#ends.length - this.#endsHead + (this.#latest?.depth ?? 0);
   }
 
   /** Bytes of events waiting. */
   get bytes(): number {
-    return this.#tail - this.#head;
+    return this.#tail - this.#head + (this.#latest?.bytes ?? 0);
   }
 
   /** Bytes of control frames waiting. */
   get controlBytes(): number {
-    return this.#controlBytes;
+    return this.#controls.bytes;
   }
 
   /** True once closed. */
@@ -118,7 +122,7 @@ export class SubscriberQueue implements Target {
   #full(extraBytes: number): boolean {
     const { capacity, maxBytes } = this.#limits;
     const bytes = this.#tail - this.#head;
-    return this.depth >= capacity || bytes + extraBytes > maxBytes ||
+    return this.#ends.length - this.#endsHead >= capacity || bytes + extraBytes > maxBytes ||
       (this.#budget !== undefined && this.#budget.refuses(bytes, extraBytes));
   }
 
@@ -127,15 +131,20 @@ export class SubscriberQueue implements Target {
     if (this.#budget !== undefined) this.#budget.used += delta;
   }
 
-  deliver(sids: Uint8Array, body: Uint8Array): boolean {
+  deliver(sids: Uint8Array, body: Uint8Array, key?: string): boolean {
     if (this.#closed) return true;
-    const size = eventFrameBytes(sids, body);
     const policy = this.#limits.policy;
+    if (policy === "latest") {
+      this.dropped += this.#latest!.put(key, sids, body, this.#limits);
+      if (!this.#writing) void this.#drain();
+      return true;
+    }
+    const size = eventFrameBytes(sids, body);
     if (policy !== "block" && this.#full(size)) {
       if (policy === "drop-new" || !this.#dropOldest(size)) {
         this.dropped++;
         this.#missedTail++;
-        if (this.#budget?.refuses(this.bytes, size)) this.#budget.dropped++;
+        if (this.#budget?.refuses(this.#tail - this.#head, size)) this.#budget.dropped++;
         return true;
       }
     }
@@ -156,10 +165,10 @@ export class SubscriberQueue implements Target {
     return true;
   }
 
-  deliverOrDrop(sids: Uint8Array, body: Uint8Array): boolean {
+  deliverOrDrop(sids: Uint8Array, body: Uint8Array, key?: string): boolean {
     if (this.#limits.policy !== "block" || !this.#full(eventFrameBytes(sids, body))) {
       const before = this.dropped;
-      this.deliver(sids, body);
+      this.deliver(sids, body, key);
       return this.dropped === before;
     }
     if (this.#closed) return true;
@@ -182,6 +191,11 @@ export class SubscriberQueue implements Target {
     return !this.#full(size);
   }
 
+  hasRoom(): boolean {
+    const latest = this.#latest;
+    return !this.#closed && (latest ? latest.depth < this.#limits.capacity : !this.#full(0));
+  }
+
   whenRoom(): Promise<void> {
     if (this.#closed || !this.#full(0)) return Promise.resolve();
     return this.#room.wait();
@@ -191,7 +205,6 @@ export class SubscriberQueue implements Target {
   control(frame: Uint8Array): void {
     if (this.#closed) return;
     this.#controls.push(frame);
-    this.#controlBytes += frame.length;
     if (!this.#writing) void this.#drain();
   }
 
@@ -220,8 +233,8 @@ export class SubscriberQueue implements Target {
     this.#head = this.#tail = 0;
     this.#ends = [];
     this.#endsHead = 0;
-    this.#controls = [];
-    this.#controlBytes = 0;
+    this.#latest?.clear();
+    this.#controls.clear();
     this.fullSince = 0;
     this.#room.release();
     this.#idle.release();
@@ -231,25 +244,14 @@ export class SubscriberQueue implements Target {
    * Resolves true once everything queued has been written (events as far as
    * the client's credit allows), false after `timeoutMs`.
    */
-  async drained(timeoutMs = Infinity): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = Number.isFinite(timeoutMs)
-      ? new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs))
-      : undefined;
-    try {
-      while (!this.#closed && (this.#writing || this.#sendable())) {
-        const woken = this.#idle.wait().then(() => true);
-        if (!await (timeout ? Promise.race([woken, timeout]) : woken)) return false;
-      }
-      return true;
-    } finally {
-      clearTimeout(timer);
-    }
+  drained(timeoutMs = Infinity): Promise<boolean> {
+    return until(this.#idle, () => this.#settled(), timeoutMs);
   }
 
-  #sendable(): boolean {
-    return this.#controls.length > 0 ||
-      (this.depth > 0 && this.#creditEvents > 0 && this.#creditBytes > 0);
+  /** Closed, or not writing with nothing that may be written. */
+  #settled(): boolean {
+    return this.#closed || (!this.#writing && !this.#controls.pending &&
+      !(this.depth > 0 && this.#creditEvents > 0 && this.#creditBytes > 0));
   }
 
   /** Room for `n` more bytes at the tail; returns where they go. */
@@ -276,12 +278,9 @@ export class SubscriberQueue implements Target {
 
   /** Takes what may be written now: every control frame, else events within credit. */
   #take(): Uint8Array | null {
-    const controls = this.#controls;
-    if (controls.length > 0) {
-      this.#controls = [];
-      this.#controlBytes = 0;
-      return controls.length === 1 ? controls[0]! : concat(controls);
-    }
+    const controls = this.#controls.take();
+    if (controls !== null) return controls;
+    if (this.#latest !== undefined) return this.#takeLatest();
     if (this.depth === 0 || this.#creditEvents <= 0 || this.#creditBytes <= 0) return null;
     const ends = this.#ends;
     const start = this.#head;
@@ -323,6 +322,16 @@ export class SubscriberQueue implements Target {
     return batch;
   }
 
+  #takeLatest(): Uint8Array | null {
+    const limit = Math.min(MAX_BATCH_BYTES, this.#creditBytes);
+    const batch = this.#latest!.take(this.#creditEvents, limit);
+    if (batch === undefined) return null;
+    this.#creditEvents -= batch.count;
+    this.#creditBytes -= batch.eventBytes;
+    this.delivered += batch.count;
+    return batch.bytes;
+  }
+
   async #drain(): Promise<void> {
     this.#writing = true;
     try {
@@ -345,10 +354,4 @@ export class SubscriberQueue implements Target {
       this.#idle.release();
     }
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((size, p) => size + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
 }

@@ -47,7 +47,8 @@ export class NatsBackplane implements Backplane {
   #node: BackplaneNode | undefined;
   #origin = newOrigin();
   #seq = 0;
-  #exact = new Map<string, NatsSub>();
+  /** NATS subscriptions by subject key, with how many (key, queue group) interests hold each. */
+  #exact = new Map<string, { sub: NatsSub; uses: number }>();
   #patterns = 0;
   #all: NatsSub | undefined;
   #lastSeq = new Map<string, { seq: number; at: number }>();
@@ -94,7 +95,8 @@ export class NatsBackplane implements Backplane {
     }
   }
 
-  interestChanged(kind: "exact" | "pattern", item: string, present: boolean): void {
+  /** Queue groups are per node in a cluster: any group's interest asks NATS for the same events. */
+  interestChanged(kind: "exact" | "pattern", item: string, present: boolean, _group: string): void {
     if (kind === "pattern") {
       this.#patterns += present ? 1 : -1;
       if (this.#patterns > 0 && this.#all === undefined) {
@@ -104,10 +106,18 @@ export class NatsBackplane implements Backplane {
         this.#all = undefined;
       }
     } else if (present) {
-      this.#exact.set(item, this.#link.subscribe(natsSubject(item), (data) => this.#receive(data)));
+      const known = this.#exact.get(item);
+      if (known !== undefined) known.uses++;
+      else {
+        const sub = this.#link.subscribe(natsSubject(item), (data) => this.#receive(data));
+        this.#exact.set(item, { sub, uses: 1 });
+      }
     } else {
-      this.#exact.get(item)?.unsubscribe();
-      this.#exact.delete(item);
+      const known = this.#exact.get(item);
+      if (known !== undefined && --known.uses === 0) {
+        known.sub.unsubscribe();
+        this.#exact.delete(item);
+      }
     }
     this.#dirty = true;
   }
@@ -152,7 +162,8 @@ export class NatsBackplane implements Backplane {
       return; // Not an es event body: another program on our subjects.
     }
     // A remote publisher cannot be held: what a full queue cannot take is dropped and counted.
-    this.counters.dropped += node.deliverForwarded(subject, message.body, undefined);
+    // Each node picks a member of each of its own queue groups (groups are per node here).
+    this.counters.dropped += node.deliverForwarded(subject, message.body, undefined, "all");
     if (this.#lastSeq.size > 1024) this.#forgetOrigins(now);
   }
 

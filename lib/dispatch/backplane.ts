@@ -2,15 +2,24 @@
  * The backplane of the nodes inside one es process: each node mirrors its
  * subscribers' interest on every other node, and routes each publish to the
  * nodes that want it, over a `Peer` link per pair of nodes.
+ *
+ * Queue groups span the nodes: each node mirrors its interest per (subject
+ * key or pattern, group), so the node where a publish is routed sees, for
+ * each group, its own members and the other nodes that have members. It
+ * picks one of them all (a node counts as one member); when the pick is
+ * another node, the event goes there once, naming the groups that node picks
+ * a member for, together with its plain subscribers (so a connection there
+ * never gets it twice).
  */
 
-import { SubjectIndex } from "../broker/subject_index.ts";
+import type { RemotePick } from "../broker/router.ts";
+import { type Routes, SubjectIndex } from "../broker/subject_index.ts";
 import type { Blocker } from "../broker/subscriber_queue.ts";
 import type { Backplane, BackplaneNode } from "../node/backplane.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
 import { InterestCode, type InterestOp, Peer } from "./peer.ts";
 
-const NONE: readonly never[] = [];
+const NO_PEERS: Routes<Peer> = { all: [], groups: undefined, overlap: false };
 
 /**
  * One node's view of the other nodes of its process.
@@ -30,7 +39,7 @@ export class PeerBackplane implements Backplane {
   #pending: InterestOp[] = [];
   #lastSend: Promise<void> = Promise.resolve();
   #lastSubject: CachedSubject | undefined;
-  #lastTargets: readonly { member: Peer }[] = NONE;
+  #lastRoutes: Routes<Peer> = NO_PEERS;
 
   start(node: BackplaneNode): void {
     this.#node = node;
@@ -42,11 +51,10 @@ export class PeerBackplane implements Backplane {
     if (node === undefined) throw new Error("PeerBackplane.addPeer() before start()");
     const peer = new Peer(id, port, { node, peerIndex: this.peerIndex });
     this.peers.push(peer);
-    const { exact, patterns } = node.interest();
-    const ops: InterestOp[] = [
-      ...exact.map((k): InterestOp => [InterestCode.ADD_EXACT, k]),
-      ...patterns.map((p): InterestOp => [InterestCode.ADD_PATTERN, p]),
-    ];
+    const ops = node.interest().map(({ kind, item, group }): InterestOp => {
+      const op = kind === "exact" ? InterestCode.ADD_EXACT : InterestCode.ADD_PATTERN;
+      return group === "" ? [op, item] : [op, item, group];
+    });
     if (ops.length > 0) void peer.sendInterest(ops);
   }
 
@@ -54,11 +62,11 @@ export class PeerBackplane implements Backplane {
     return kind === "exact" ? this.peerIndex.hasExact(key) : this.peerIndex.hasPattern(key);
   }
 
-  interestChanged(kind: "exact" | "pattern", item: string, present: boolean): void {
+  interestChanged(kind: "exact" | "pattern", item: string, present: boolean, group: string): void {
     const op = kind === "pattern"
       ? (present ? InterestCode.ADD_PATTERN : InterestCode.REMOVE_PATTERN)
       : (present ? InterestCode.ADD_EXACT : InterestCode.REMOVE_EXACT);
-    this.#pending.push([op, item]);
+    this.#pending.push(group === "" ? [op, item] : [op, item, group]);
   }
 
   interestInForce(): Promise<void> {
@@ -72,17 +80,46 @@ export class PeerBackplane implements Backplane {
 
   wants(subject: CachedSubject): boolean {
     this.#lastSubject = subject;
-    this.#lastTargets = this.peerIndex.targets(subject.subject, subject.key);
-    return this.#lastTargets.length > 0;
+    const routes = this.#lastRoutes = this.peerIndex.routes(subject.subject, subject.key);
+    return routes.all.length > 0 || routes.groups !== undefined;
   }
 
-  forward(subject: CachedSubject, body: Uint8Array, blocked: Blocker[], publisher: number): void {
-    const targets = subject === this.#lastSubject
-      ? this.#lastTargets
-      : this.peerIndex.targets(subject.subject, subject.key);
-    for (let i = 0; i < targets.length; i++) {
-      const peer = targets[i]!.member;
-      if (!peer.forward(body, publisher)) blocked.push(peer.blocker(publisher));
+  groupRoutes(subject: CachedSubject): Routes<Peer>["groups"] {
+    return this.#routes(subject).groups;
+  }
+
+  #routes(subject: CachedSubject): Routes<Peer> {
+    return subject === this.#lastSubject
+      ? this.#lastRoutes
+      : this.peerIndex.routes(subject.subject, subject.key);
+  }
+
+  forward(
+    subject: CachedSubject,
+    body: Uint8Array,
+    blocked: Blocker[],
+    publisher: number,
+    picks?: readonly RemotePick[],
+  ): void {
+    const targets = this.#routes(subject).all;
+    if (picks === undefined || picks.length === 0) {
+      for (let i = 0; i < targets.length; i++) {
+        const peer = targets[i]!.member;
+        if (!peer.forward(body, publisher)) blocked.push(peer.blocker(publisher));
+      }
+      return;
+    }
+    // Each peer once: its plain subscribers and the groups it picks a member of.
+    const groups = new Map<Peer, string[] | undefined>();
+    for (const { member } of targets) groups.set(member, undefined);
+    for (const { group, node } of picks) {
+      const peer = node as Peer;
+      const names = groups.get(peer);
+      if (names === undefined) groups.set(peer, [group]);
+      else names.push(group);
+    }
+    for (const [peer, names] of groups) {
+      if (!peer.forward(body, publisher, names)) blocked.push(peer.blocker(publisher));
     }
   }
 

@@ -20,7 +20,7 @@ import { compilePattern } from "../broker/pattern.ts";
 import type { BackplaneNode } from "../node/backplane.ts";
 import { eventBodySubject } from "../protocol/frames/event.ts";
 import { SubjectCache } from "../protocol/subject_cache.ts";
-import { BatchReader, BatchWriter } from "./batch.ts";
+import { BatchReader, BatchWriter, namesBytes } from "./batch.ts";
 
 /**
  * Events and bytes of event bodies a node may send a peer before the peer has
@@ -31,8 +31,11 @@ import { BatchReader, BatchWriter } from "./batch.ts";
 export const CREDIT_WINDOW = 2048;
 export const CREDIT_WINDOW_BYTES = 2 * 1024 * 1024;
 
-/** One change of a node's interest: [op, subject key or pattern]. */
-export type InterestOp = [op: InterestCode, item: string];
+/**
+ * One change of a node's interest: [op, subject key or pattern, queue group]
+ * (no group: the ungrouped subscriptions).
+ */
+export type InterestOp = [op: InterestCode, item: string, group?: string];
 
 /** What an interest op does. */
 export const enum InterestCode {
@@ -110,15 +113,17 @@ export class Peer {
 
   /**
    * Sends one event body of local publisher `publisher` on to the peer (which
-   * routes it to its own subscribers, with their own ids).
+   * routes it to its own plain subscribers, with their own ids, and to one
+   * member of each of `groups` there).
    *
    * @returns false when the publisher must wait for `blocker(publisher)`: the
    * window is used up, or the peer holds this publisher for a full queue.
    */
-  forward(body: Uint8Array, publisher: number): boolean {
+  forward(body: Uint8Array, publisher: number, groups?: readonly string[]): boolean {
     if (this.#closed) return true;
-    if (this.#batch.count > 0 && !this.#batch.fits(body.length)) this.#flush();
-    this.#batch.add(body, publisher);
+    const size = body.length + (groups === undefined ? 0 : namesBytes(groups));
+    if (this.#batch.count > 0 && !this.#batch.fits(size)) this.#flush();
+    this.#batch.add(body, publisher, groups);
     this.sent++;
     if (!this.#flushQueued) {
       this.#flushQueued = true;
@@ -224,20 +229,20 @@ export class Peer {
 
   #applyInterest(ops: InterestOp[]): void {
     const index = this.#host.peerIndex;
-    for (const [op, item] of ops) {
+    for (const [op, item, group = ""] of ops) {
       switch (op) {
         case InterestCode.ADD_EXACT:
-          index.subscribe(this, 0, item);
+          index.subscribe(this, 0, item, group);
           break;
         case InterestCode.REMOVE_EXACT:
-          index.unsubscribe(this, 0, item);
+          index.unsubscribe(this, 0, item, group);
           break;
         case InterestCode.ADD_PATTERN:
           // The peer compiled it already: it cannot fail here.
-          index.subscribeMatch(this, 0, index.knownPattern(item) ?? compilePattern(item));
+          index.subscribeMatch(this, 0, index.knownPattern(item) ?? compilePattern(item), group);
           break;
         case InterestCode.REMOVE_PATTERN:
-          index.unsubscribeMatch(this, 0, item);
+          index.unsubscribeMatch(this, 0, item, group);
           break;
       }
     }
@@ -255,7 +260,7 @@ export class Peer {
     let bytes = 0;
     for (let body = batch.next(); body !== undefined; body = batch.next()) {
       bytes += body.length;
-      node.deliverForwarded(eventBodySubject(body, this.#subjects), body, blocked);
+      node.deliverForwarded(eventBodySubject(body, this.#subjects), body, blocked, batch.groups);
       if (blocked.length > 0) {
         this.#hold(batch.publisher, whenAllHaveRoom([...blocked]));
         blocked.length = 0;

@@ -5,7 +5,8 @@
  * the node neither knows nor cares what is on the other side.
  */
 
-import type { Forwarder } from "../broker/router.ts";
+import type { Forwarder, GroupChoice } from "../broker/router.ts";
+import type { InterestItem } from "../broker/subject_index.ts";
 import type { Blocker } from "../broker/subscriber_queue.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
 
@@ -16,23 +17,28 @@ export interface BackplaneNode {
    * mode onto `blocked`. Without `blocked` (a sender that cannot be held), a
    * full queue drops the event instead.
    *
+   * @param groups The queue groups this node picks a member of (see `Router.deliverForwarded()`).
    * @returns How many subscribers it was dropped for.
    */
   deliverForwarded(
     subject: CachedSubject,
     body: Uint8Array,
     blocked: Blocker[] | undefined,
+    groups?: GroupChoice,
   ): number;
-  /** Every subject key and pattern the node's subscribers want, for a peer that joins. */
-  interest(): { exact: string[]; patterns: string[] };
+  /** Every subject key and pattern the node's subscribers want, per queue group, for a peer that joins. */
+  interest(): InterestItem[];
 }
 
 /** The other nodes, as one event node sees them. */
 export interface Backplane extends Forwarder {
   /** Called once, by the node's constructor. */
   start(node: BackplaneNode): void;
-  /** The node gained its first subscriber of a key or pattern, or lost its last. */
-  interestChanged(kind: "exact" | "pattern", item: string, present: boolean): void;
+  /**
+   * The node gained its first subscription to a key or pattern in queue
+   * group `group` ("" for the ungrouped ones), or lost its last one there.
+   */
+  interestChanged(kind: "exact" | "pattern", item: string, present: boolean, group: string): void;
   /** Resolves once every interest change reported so far is in force on the other nodes. */
   interestInForce(): Promise<void>;
   /**

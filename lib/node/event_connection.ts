@@ -61,6 +61,7 @@ const POLICIES: Record<number, OverflowPolicy | undefined> = {
   [OverflowCode.BLOCK]: "block",
   [OverflowCode.DROP_NEW]: "drop-new",
   [OverflowCode.DROP_OLD]: "drop-old",
+  [OverflowCode.LATEST]: "latest",
 };
 
 /** An event-server connection: the `SessionHandler` of the event node. */
@@ -237,6 +238,14 @@ export class EventConnection implements SessionHandler {
     const maxBytes = pattern ? options.maxPatternBytes : options.maxSubjectBytes;
     const code = pattern ? ErrorCode.BAD_PATTERN : ErrorCode.BAD_SUBJECT;
     for (const item of items) checkItem(item, pattern ? "pattern" : "subject", maxBytes, code);
+    if (utf8Length(group) > options.maxSubjectBytes) {
+      throw new RequestError(
+        ErrorCode.PROTOCOL,
+        `Cannot subscribe: queue group ${
+          JSON.stringify(group.slice(0, 40))
+        } is longer than ${options.maxSubjectBytes} bytes`,
+      );
+    }
     for (let i = 0; i < items.length; i++) {
       if (this.subscriptions.has((firstSid + i) >>> 0)) {
         throw new RequestError(
@@ -270,8 +279,8 @@ export class EventConnection implements SessionHandler {
     for (let i = 0; i < items.length; i++) {
       const sid = (firstSid + i) >>> 0;
       const item = items[i]!;
-      if (pattern) index.subscribeMatch(queue, sid, compiled[i]!);
-      else index.subscribe(queue, sid, item);
+      if (pattern) index.subscribeMatch(queue, sid, compiled[i]!, group);
+      else index.subscribe(queue, sid, item, group);
       this.subscriptions.set(sid, { pattern, item, group });
     }
     await host.interestInForce();
@@ -290,8 +299,8 @@ export class EventConnection implements SessionHandler {
     if (record === undefined) return;
     this.subscriptions.delete(sid);
     const index = this.#host.router.index;
-    if (record.pattern) index.unsubscribeMatch(this.session.queue, sid, record.item);
-    else index.unsubscribe(this.session.queue, sid, record.item);
+    if (record.pattern) index.unsubscribeMatch(this.session.queue, sid, record.item, record.group);
+    else index.unsubscribe(this.session.queue, sid, record.item, record.group);
   }
 
   closed(): void {

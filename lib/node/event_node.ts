@@ -8,7 +8,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { QueueBudget } from "../broker/queue_budget.ts";
-import { Router } from "../broker/router.ts";
+import { type GroupChoice, Router } from "../broker/router.ts";
 import { ErrorCode } from "../protocol/constants.ts";
 import { encodeBye } from "../protocol/frames/bye.ts";
 import type { CachedSubject } from "../protocol/subject_cache.ts";
@@ -97,10 +97,9 @@ export class EventNode {
     const backplane = parts.backplane;
     this.router = new Router({
       ...(backplane ? { forwarder: backplane } : {}),
-      onInterest: (kind, item, present) => {
-        backplane?.interestChanged(kind, item, present);
-        this.#interest.changed(kind, item, present);
-      },
+      onInterest: (kind, item, present) => this.#interest.changed(kind, item, present),
+      onGroupInterest: (kind, item, group, present) =>
+        backplane?.interestChanged(kind, item, present, group),
     });
     this.#interest = new InterestEvents(
       this.router,
@@ -165,7 +164,8 @@ export class EventNode {
         subject: CachedSubject,
         body: Uint8Array,
         blocked: Blocker[] | undefined,
-      ) => this.router.deliverForwarded(subject, body, blocked),
+        groups?: GroupChoice,
+      ) => this.router.deliverForwarded(subject, body, blocked, groups),
       interest: () => this.router.index.interest(),
     });
     if (parts.listener) {

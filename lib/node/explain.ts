@@ -64,6 +64,9 @@ export function explain(
         }
       }
       if (why === undefined) continue;
+      if (sub.group !== "") {
+        why += `; in queue group ${JSON.stringify(sub.group)}, of which one member gets each event`;
+      }
       matches.push({
         connection: session.id,
         remote: session.remote,
