@@ -5,6 +5,17 @@
  */
 
 import { ClientConnection } from "../lib/client/connection.ts";
+import { encodeMessage } from "../lib/protocol/codec.ts";
+import { CodecTag } from "../lib/protocol/constants.ts";
+
+/** Publishes `message` (MessagePack) on a bare connection. */
+function publishValue(
+  conn: ClientConnection,
+  subjects: string | string[],
+  message: unknown,
+): Promise<void> | undefined {
+  return conn.publish(subjects, CodecTag.MSGPACK, encodeMessage(message));
+}
 import { toEventOrSkip } from "../lib/client/event.ts";
 import { FrameType } from "../lib/protocol/constants.ts";
 import type { EventServer } from "../lib/server/event_server.ts";
@@ -117,7 +128,7 @@ Deno.test("events from one publisher reach every subscriber on every worker in o
   const perPublisher = 2000;
   await Promise.all(pubs.map(async (p, pi) => {
     for (let i = 0; i < perPublisher; i++) {
-      const wait = p.conn.publish(i % 2 ? "order.test" : ["Order.Other"], [pi, i]);
+      const wait = publishValue(p.conn, i % 2 ? "order.test" : ["Order.Other"], [pi, i]);
       if (wait) await wait;
     }
     await p.conn.flush();
@@ -149,7 +160,7 @@ Deno.test("a subscription is in force on every worker when its reply arrives, an
     for (const s of subs) {
       await s.subscribe(subject);
       // Straight after the reply, from every publisher (some on the other worker).
-      for (const p of pubs) void p.conn.publish(subject, [s.name, p.name]);
+      for (const p of pubs) void publishValue(p.conn, subject, [s.name, p.name]);
     }
     await Promise.all(pubs.map((p) => p.conn.flush()));
     for (const s of subs) {
@@ -159,7 +170,7 @@ Deno.test("a subscription is in force on every worker when its reply arrives, an
       assertEquals(got.length, pubs.length, `${s.name} missed events after its SUB reply`);
     }
     for (const s of subs) await s.unsubscribe(subject);
-    for (const p of pubs) void p.conn.publish(subject, "after unsubscribe");
+    for (const p of pubs) void publishValue(p.conn, subject, "after unsubscribe");
     for (const s of subs) void s.conn.flush();
     await Promise.all(pubs.map((p) => p.conn.flush()));
     await Promise.all(subs.map((s) => s.conn.flush()));
@@ -186,7 +197,7 @@ Deno.test("block mode across workers: a frozen subscriber holds the publisher an
   let flushed = false;
   const publishing = (async () => {
     for (let i = 0; i < total; i++) {
-      const wait = pub.conn.publish("block.test", [i, payload]);
+      const wait = publishValue(pub.conn, "block.test", [i, payload]);
       if (wait) await wait;
       handed++;
     }
@@ -217,7 +228,7 @@ Deno.test("drop mode across workers: a frozen subscriber loses counted events, t
   const payload = new Uint8Array(4096);
   const total = 4000; // 16 MiB: more than the frozen subscriber's socket buffers
   for (let i = 0; i < total; i++) {
-    const wait = pub.conn.publish("drop.test", [i, payload]);
+    const wait = publishValue(pub.conn, "drop.test", [i, payload]);
     if (wait) await wait;
     // Paced below the queue size so that only the frozen subscriber overflows.
     if (i % 8 === 7) {
@@ -249,7 +260,7 @@ Deno.test("close() stops every worker and leaves no op or resource behind", asyn
   const server = await startTestServer({ workers: 3 });
   const all = await probes(server, "c", 12);
   await Promise.all(all.map((p) => p.subscribe("x")));
-  void all[0]!.conn.publish("x", 1);
+  void publishValue(all[0]!.conn, "x", 1);
   const closedBy = all.map((p) => p.conn.closed);
   await server.close();
   const reasons = await Promise.all(closedBy);
@@ -282,7 +293,7 @@ Deno.test("es serve --workers 3 (task permissions) carries events between its wo
   ) as ServerStats;
   assertEquals(stats.workerConnections?.length, 3);
   assert(stats.workerConnections!.filter((n) => n > 0).length >= 2);
-  for (let i = 0; i < 100; i++) void conns[i % 12]!.publish("cli.workers", i);
+  for (let i = 0; i < 100; i++) void publishValue(conns[i % 12]!, "cli.workers", i);
   await Promise.all(conns.map((c) => c.flush()));
   await waitUntil(() => received.every((n) => n === 100));
   await Promise.all(conns.map((c) => c.close()));

@@ -205,7 +205,6 @@ export class Router {
     subject.counter = counter;
     counter.published++;
   }
-
 }
 
 /** Waits until every blocked target has room again. */

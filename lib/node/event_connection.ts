@@ -228,7 +228,6 @@ export class EventConnection implements SessionHandler {
     return performance.now() - this.session.turnStart >= SLICE_MS;
   }
 
-
   async #subscribe(pattern: boolean, body: Uint8Array): Promise<void> {
     const host = this.#host;
     const { options } = host;
