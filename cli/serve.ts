@@ -33,7 +33,7 @@ ${IDENT_HELP}
       --queue-size N       events queued per subscriber (default 1000, env ES_QUEUESIZE)
       --block-queue        full queue holds publishers, nothing lost (default; env ES_BLOCKQUEUE=1)
       --no-block-queue     full queue drops new events for that subscriber (env ES_BLOCKQUEUE=0)
-      --workers N          dispatch threads sharing the port (default: CPU count)
+      --workers N          dispatch nodes (threads) sharing the port (default: one per two CPUs)
       --cluster URLS       join the es servers on these NATS servers (nats://HOST:PORT,…; env ES_CLUSTER)
       --http-port PORT     HTTP side: client module, stats, dashboard (default 7767, 0 = any)
       --no-http            no HTTP side

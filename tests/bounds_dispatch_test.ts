@@ -54,7 +54,14 @@ async function stuckSubscriber(server: ServeProcess): Promise<{ proc: EsProcess;
 }
 
 Deno.test("a subscriber stopped with SIGSTOP holds only its own publisher: unrelated traffic on both nodes flows and flushes promptly", async () => {
-  await using server = await spawnServe(["-N", "--no-http", "--queue-size", "10"]);
+  await using server = await spawnServe([
+    "-N",
+    "--no-http",
+    "--workers",
+    "2",
+    "--queue-size",
+    "10",
+  ]);
   const { proc: stuck, node: stuckNode } = await stuckSubscriber(server);
   const clients: Client[] = [];
   try {

@@ -4,7 +4,10 @@
  */
 
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
-import { compilePattern } from "../lib/broker/pattern.ts";
+import { compilePattern, loadPatternEngine } from "../lib/broker/pattern.ts";
+
+// The engine loads with the first pattern a server sees; these tests compile directly.
+await loadPatternEngine();
 
 /** Asserts that compiling `pattern` throws a SyntaxError quoting it and matching `why`. */
 function assertRefused(pattern: string, why: RegExp): void {

@@ -10,7 +10,10 @@ import { assert, assertEquals } from "./_assert.ts";
 import { Router } from "../lib/broker/router.ts";
 import type { Blocker, Target } from "../lib/broker/subscriber_queue.ts";
 import { SubjectIndex } from "../lib/broker/subject_index.ts";
-import { compilePattern } from "../lib/broker/pattern.ts";
+import { compilePattern, loadPatternEngine } from "../lib/broker/pattern.ts";
+
+// The engine loads with the first pattern a server sees; these tests compile directly.
+await loadPatternEngine();
 import { pickMember } from "../lib/broker/routes.ts";
 import { SubjectCache } from "../lib/protocol/subject_cache.ts";
 import { utf8 } from "../lib/protocol/frames/_body.ts";

@@ -5,7 +5,10 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { compilePattern } from "../lib/broker/pattern.ts";
+import { compilePattern, loadPatternEngine } from "../lib/broker/pattern.ts";
+
+// The engine loads with the first pattern a server sees; these tests compile directly.
+await loadPatternEngine();
 import { SubjectIndex } from "../lib/broker/subject_index.ts";
 import { encodeSids } from "../lib/protocol/frames/event.ts";
 import { subjectKey } from "../lib/protocol/subjects.ts";

@@ -21,5 +21,5 @@ export type {
 export { LatestStore } from "./latest_store.ts";
 export { SubscriberQueue } from "./subscriber_queue.ts";
 export type { Blocker, OverflowPolicy, QueueLimits, Target, WriteFn } from "./subscriber_queue.ts";
-export { compilePattern } from "./pattern.ts";
+export { compilePattern, loadPatternEngine, patternEngineLoaded } from "./pattern.ts";
 export type { CompiledPattern } from "./pattern.ts";

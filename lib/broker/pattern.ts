@@ -10,7 +10,20 @@
  * and backreferences, which need backtracking, are refused with a clear error.
  */
 
-import { RE2JS } from "re2js";
+import type { RE2JS } from "re2js";
+
+/** The RE2 engine, loaded with the first pattern: a server without patterns never loads it. */
+let engine: typeof RE2JS | undefined;
+
+/** Loads the pattern engine; `compilePattern()` needs it. Cheap once loaded. */
+export async function loadPatternEngine(): Promise<void> {
+  engine ??= (await import("re2js")).RE2JS;
+}
+
+/** Whether `compilePattern()` can run now (else await `loadPatternEngine()` first). */
+export function patternEngineLoaded(): boolean {
+  return engine !== undefined;
+}
 
 /** A compiled pattern. */
 export interface CompiledPattern {
@@ -53,10 +66,12 @@ export function compilePattern(pattern: string): CompiledPattern {
       { cause },
     );
   }
+  const RE2 = engine;
+  if (RE2 === undefined) throw new Error("compilePattern() before loadPatternEngine()");
   let regex: RE2JS;
   try {
     // Anchored at the start only, as re.match is; the group keeps alternatives together.
-    regex = RE2JS.compile(`^(?:${pattern})`, RE2JS.CASE_INSENSITIVE);
+    regex = RE2.compile(`^(?:${pattern})`, RE2.CASE_INSENSITIVE);
   } catch (cause) {
     const needs = LOOKAROUND.test(pattern)
       ? "lookaround"

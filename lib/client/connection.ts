@@ -8,7 +8,6 @@
 
 import { ConnectionClosedError, EsError, ProtocolError } from "../errors.ts";
 import {
-  CodecTag,
   ErrorCode,
   FrameType,
   MAX_ITEMS_PER_FRAME,

@@ -16,7 +16,7 @@
 import { whenAllHaveRoom } from "../broker/router.ts";
 import type { SubjectIndex } from "../broker/subject_index.ts";
 import type { Blocker } from "../broker/subscriber_queue.ts";
-import { compilePattern } from "../broker/pattern.ts";
+import { compilePattern, loadPatternEngine, patternEngineLoaded } from "../broker/pattern.ts";
 import type { BackplaneNode } from "../node/backplane.ts";
 import { eventBodySubject } from "../protocol/frames/event.ts";
 import { SubjectCache } from "../protocol/subject_cache.ts";
@@ -80,6 +80,8 @@ export class Peer {
   #port: MessagePort;
   #host: PeerHost;
   #closed = false;
+  /** Interest messages waiting for the pattern engine to load, applied in order after it. */
+  #interestChain: Promise<void> | undefined;
   // Outgoing events.
   #batch = new BatchWriter();
   #flushQueued = false;
@@ -217,10 +219,26 @@ export class Peer {
         if (waiters) release(waiters);
         return;
       }
-      case "int":
-        this.#applyInterest(message.ops);
-        this.#post({ t: "iack", seq: message.seq });
+      case "int": {
+        const apply = () => {
+          this.#applyInterest(message.ops);
+          this.#post({ t: "iack", seq: message.seq });
+        };
+        // Interest is applied in order; the first pattern waits for the engine to load.
+        const needsEngine = !patternEngineLoaded() &&
+          message.ops.some(([op]) => op === InterestCode.ADD_PATTERN);
+        if (this.#interestChain === undefined && !needsEngine) apply();
+        else {
+          const chain = (this.#interestChain ?? Promise.resolve())
+            .then(() => needsEngine ? loadPatternEngine() : undefined)
+            .then(apply);
+          this.#interestChain = chain;
+          void chain.finally(() => {
+            if (this.#interestChain === chain) this.#interestChain = undefined;
+          });
+        }
         return;
+      }
       case "iack":
         releaseUpTo(this.#ackWaiters, message.seq);
         return;

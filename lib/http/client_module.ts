@@ -3,7 +3,10 @@
  * program itself, sent gzip-compressed to peers that accept it.
  */
 
-import { CLIENT_DTS, CLIENT_JS } from "./_generated/client_bundle.ts";
+/** The bundle (200 KB of source), loaded on the first request for it: an idle server is smaller. */
+function bundle(): Promise<{ CLIENT_JS: string; CLIENT_DTS: string }> {
+  return import("./_generated/client_bundle.ts");
+}
 
 /** Headers that let any page (and Deno) load the module, and revalidate it after upgrades. */
 const COMMON_HEADERS = {
@@ -39,14 +42,16 @@ async function send(
 }
 
 /** The client as one ES module; Deno finds its types through `X-TypeScript-Types`. */
-export function clientModule(request: Request): Promise<Response> {
-  return send(request, CLIENT_JS, {
+export async function clientModule(request: Request): Promise<Response> {
+  return send(request, (await bundle()).CLIENT_JS, {
     "content-type": "text/javascript; charset=utf-8",
     "x-typescript-types": "/client.d.ts",
   });
 }
 
 /** The client's declarations. */
-export function clientDeclarations(request: Request): Promise<Response> {
-  return send(request, CLIENT_DTS, { "content-type": "application/typescript; charset=utf-8" });
+export async function clientDeclarations(request: Request): Promise<Response> {
+  return send(request, (await bundle()).CLIENT_DTS, {
+    "content-type": "application/typescript; charset=utf-8",
+  });
 }

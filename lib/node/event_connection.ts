@@ -5,7 +5,7 @@
  * them in the index under the connection's queue.
  */
 
-import { type CompiledPattern, compilePattern } from "../broker/pattern.ts";
+import { type CompiledPattern, compilePattern, loadPatternEngine } from "../broker/pattern.ts";
 import { type Router, whenAllHaveRoom } from "../broker/router.ts";
 import type { Blocker, OverflowPolicy } from "../broker/subscriber_queue.ts";
 import { FrameError, RequestError } from "../errors.ts";
@@ -264,6 +264,7 @@ export class EventConnection implements SessionHandler {
     }
     // All or nothing: every pattern compiles before any is registered.
     const index = host.router.index;
+    if (pattern) await loadPatternEngine();
     const compiled: CompiledPattern[] = [];
     if (pattern) {
       for (const item of items) {

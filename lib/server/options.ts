@@ -74,10 +74,15 @@ export interface ResolvedOptions extends NodeOptions, ResolvedTrust {
 }
 
 /**
- * Default dispatch threads: one per CPU, as the spec says; on this project's
- * 2-core machine that is also what measures best for throughput (docs/DISPATCH.md).
+ * Default dispatch nodes: one per two CPUs. The clients of a server usually
+ * share its machine, and on 2 cores one node measures faster than two in
+ * every workload and takes 20 MiB less (bench/RESULTS.md, docs/DISPATCH.md);
+ * `--workers N` sets it.
  */
-export const DEFAULT_WORKERS: number = Math.max(1, navigator.hardwareConcurrency ?? 1);
+export const DEFAULT_WORKERS: number = Math.max(
+  1,
+  Math.floor((navigator.hardwareConcurrency ?? 1) / 2),
+);
 
 /** Default `maxQueuedBytes`: sixteen queues at their default byte bound. */
 export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024;
