@@ -18,11 +18,10 @@ import type { QueueLimits, Target, WriteFn } from "./target.ts";
 export type { Blocker, OverflowPolicy, QueueLimits, Target, WriteFn } from "./target.ts";
 
 const EMPTY = new Uint8Array(0);
-/** Smallest buffer a queue allocates, and the size above which an emptied one is released. */
+/** Smallest buffer a queue allocates. */
 const MIN_BUFFER_BYTES = 4096;
-const KEEP_BUFFER_BYTES = 64 * 1024;
 /** Largest write assembled from queued events. */
-const MAX_BATCH_BYTES = 256 * 1024;
+const MAX_BATCH_BYTES = 64 * 1024;
 
 /**
  * A subscriber's queue and the loop that writes it.
@@ -66,6 +65,14 @@ export class SubscriberQueue implements Target {
   #creditBytes = Infinity;
   /** The buffer a write in flight is reading from: it must not move. */
   #inFlight: Uint8Array | undefined;
+  /**
+   * The previous buffer, kept once its write completes: a busy queue swaps
+   * between two buffers instead of allocating one each time it wraps while
+   * a write is in flight (garbage outside the heap, which V8 collects late).
+   */
+  #spare: Uint8Array | undefined;
+  /** An event arrived since the last `trim()`. */
+  #used = false;
   #writing = false;
   #closed = false;
   #room = new WaitList();
@@ -157,6 +164,7 @@ export class SubscriberQueue implements Target {
     }
     this.#tail = writeEventFrame(this.#buf, at, sids, body);
     this.#ends.push(this.#tail);
+    this.#used = true;
     if (!this.#writing) void this.#drain();
     if (policy === "block" && this.#full(0)) {
       if (this.fullSince === 0) this.fullSince = Date.now();
@@ -224,12 +232,27 @@ export class SubscriberQueue implements Target {
     if (!this.#writing && this.depth > 0) void this.#drain();
   }
 
+  /**
+   * Lets the buffers go if no event arrived since the previous call and none
+   * waits: the watchdog calls it every tick, so a busy queue keeps its
+   * buffers (no allocation per burst) and an idle one holds none.
+   */
+  trim(): void {
+    if (!this.#used && !this.#writing && this.#head === this.#tail) {
+      this.#buf = EMPTY;
+      this.#spare = undefined;
+      this.#head = this.#tail = 0;
+    }
+    this.#used = false;
+  }
+
   /** Stops the queue: pending frames are forgotten and waiting publishers released. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#counted(this.#head - this.#tail);
     this.#buf = EMPTY;
+    this.#spare = undefined;
     this.#head = this.#tail = 0;
     this.#ends = [];
     this.#endsHead = 0;
@@ -265,9 +288,11 @@ export class SubscriberQueue implements Target {
     } else {
       let size = Math.max(MIN_BUFFER_BYTES, buf.length);
       while (size < live + n) size *= 2;
-      const bigger = new Uint8Array(size);
-      bigger.set(buf.subarray(this.#head, this.#tail));
-      this.#buf = bigger;
+      const spare = this.#spare;
+      const next = spare !== undefined && spare.length === size ? spare : new Uint8Array(size);
+      this.#spare = undefined;
+      next.set(buf.subarray(this.#head, this.#tail));
+      this.#buf = next;
     }
     const ends = this.#ends;
     for (let i = this.#endsHead; i < ends.length; i++) ends[i]! -= shift;
@@ -338,12 +363,13 @@ export class SubscriberQueue implements Target {
       let batch: Uint8Array | null;
       while (!this.#closed && (batch = this.#take()) !== null) {
         await this.#write(batch);
+        const sent = this.#inFlight;
         this.#inFlight = undefined;
-        if (this.#head === this.#tail) {
-          // Empty: start over at the front, and let an idle subscriber's buffer go.
-          this.#head = this.#tail = 0;
-          if (this.#buf.length > KEEP_BUFFER_BYTES) this.#buf = EMPTY;
+        if (sent !== undefined && sent !== this.#buf && sent.length === this.#buf.length) {
+          this.#spare = sent;
         }
+        // Empty: start over at the front. The buffers stay for the next events; trim() lets them go.
+        if (this.#head === this.#tail) this.#head = this.#tail = 0;
       }
     } catch (error) {
       this.close();

@@ -149,5 +149,6 @@ export class Watchdog {
       connection.lastPing = now;
       queue.control(PING_FRAME);
     }
+    queue.trim();
   }
 }
