@@ -40,16 +40,19 @@ interface Parts {
  * ```
  */
 export class EventServer implements AsyncDisposable {
+  /** @internal The options with every default filled in. */
   readonly options: ResolvedOptions;
   /** `es://host:port` (or `es+tls://`) with the real port. */
   readonly uri: string;
+  /** The interface the event server listens on. */
   readonly hostname: string;
+  /** The real TCP port (also when started with port 0). */
   readonly port: number;
   /** The HTTP port, or `undefined` when HTTP is off. */
   readonly httpPort: number | undefined;
   /** The name server this server is registered with, if any. */
   readonly nsURI: string | undefined;
-  /** The node on this thread (with workers, node 0 of several). */
+  /** @internal The node on this thread (with workers, node 0 of several). */
   readonly node: EventNode;
   #parts: Parts;
   #closing: Promise<void> | undefined;
@@ -66,7 +69,7 @@ export class EventServer implements AsyncDisposable {
     this.nsURI = parts.naming?.nsURI;
   }
 
-  /** The connections served on this thread. */
+  /** @internal The connections served on this thread. */
   get connections(): ReadonlySet<Session> {
     return this.node.sessions;
   }
@@ -82,6 +85,7 @@ export class EventServer implements AsyncDisposable {
     return this.#closing;
   }
 
+  /** Closes it (`await using`), as `close()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
