@@ -80,9 +80,9 @@ export interface ServerStats {
     unrouted: number;
     /** Events queued for a subscriber, one per subscriber reached. */
     routed: number;
-    /** Events handed to connections (of those open now). */
+    /** Events handed to connections (closed ones included). */
     delivered: number;
-    /** Events dropped by full queues (of the connections open now). */
+    /** Events dropped by full queues (of closed connections too). */
     dropped: number;
   };
   /** Distinct exact subjects subscribed to. */
