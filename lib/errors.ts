@@ -19,27 +19,64 @@
  * ```
  */
 export class EsError extends Error {
-  /** @param message What failed and why. */
+  /**
+   * Makes the error.
+   *
+   * @param message What failed and why.
+   * @param options The cause, if any.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "EsError";
   }
 }
 
-/** A name could not be resolved, or no name server was found. */
+/**
+ * A name could not be resolved, or no name server was found.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await connect({ nsURI: "ns://127.0.0.1:9090" });
+ * } catch (error) {
+ *   if (error instanceof NamingError) console.error("start `es serve` first:", error.message);
+ * }
+ * ```
+ */
 export class NamingError extends EsError {
-  /** @param message What failed and why. */
+  /**
+   * Makes the error.
+   *
+   * @param message What failed and why.
+   * @param options The cause, if any.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "NamingError";
   }
 }
 
-/** The connection could not be made, or it ended. */
+/**
+ * The connection could not be made, or it ended.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await subscriber.listen();
+ * } catch (error) {
+ *   if (error instanceof ConnectionClosedError && error.code === 8) console.log("server shut down");
+ * }
+ * ```
+ */
 export class ConnectionClosedError extends EsError {
   /** The code of the server's BYE (e.g. 8 SHUTDOWN, 9 SLOW_CONSUMER), when it sent one. */
   readonly code: number | undefined;
-  /** @param message What failed and why. */
+  /**
+   * Makes the error.
+   *
+   * @param message What failed and why.
+   * @param options The cause, if any, and the protocol's error code.
+   */
   constructor(message: string, options?: ErrorOptions & { code?: number }) {
     super(message, options);
     this.name = "ConnectionClosedError";
@@ -47,20 +84,52 @@ export class ConnectionClosedError extends EsError {
   }
 }
 
-/** The server refused our passphrase, or the server could not prove it knows it. */
+/**
+ * The server refused our passphrase, or the server could not prove it knows it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await connect({ esURI: "es://127.0.0.1:7766", ident: "wrong" });
+ * } catch (error) {
+ *   if (error instanceof AuthenticationError) console.error("check ES_IDENT");
+ * }
+ * ```
+ */
 export class AuthenticationError extends EsError {
-  /** @param message What failed and why. */
+  /**
+   * Makes the error.
+   *
+   * @param message What failed and why.
+   * @param options The cause, if any.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "AuthenticationError";
   }
 }
 
-/** The server refused a request, or the peer broke the protocol. */
+/**
+ * The server refused a request, or the peer broke the protocol.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.subscribeMatch("(?<=x)y"); // lookbehind: RE2 cannot run it
+ * } catch (error) {
+ *   if (error instanceof ProtocolError) console.error(error.message, error.code);
+ * }
+ * ```
+ */
 export class ProtocolError extends EsError {
   /** The protocol's error code, when the server sent one. */
   readonly code: number | undefined;
-  /** @param message What failed and why. */
+  /**
+   * Makes the error.
+   *
+   * @param message What failed and why.
+   * @param options The cause, if any, and the protocol's error code.
+   */
   constructor(message: string, options?: ErrorOptions & { code?: number }) {
     super(message, options);
     this.name = "ProtocolError";

@@ -207,12 +207,27 @@ export class EsProcess implements AsyncDisposable {
   }
 }
 
-/** Runs an example program as a user would: `deno run --allow-net --allow-env PATH ARGS`. */
+/**
+ * Runs an example program as its own comment says: the flags of its first
+ * `deno run FLAGS PATH` line (e.g. `deno run --allow-net examples/x/main.ts`),
+ * then ARGS.
+ *
+ * @throws {Error} when the example has no such line.
+ */
 export function runExample(path: string, args: string[] = [], stdin = false): EsProcess {
   return new EsProcess([], {
     stdin,
-    runArgs: ["--allow-net", "--allow-env", new URL(path, ROOT).pathname, ...args],
+    runArgs: [...exampleRunFlags(path), new URL(path, ROOT).pathname, ...args],
   });
+}
+
+/** The permission flags an example's comment gives for running it. */
+export function exampleRunFlags(path: string): string[] {
+  const source = Deno.readTextFileSync(new URL(path, ROOT));
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const line = source.match(new RegExp(`deno run ((?:--\\S+ )*)${escaped}`));
+  if (line === null) throw new Error(`${path} has no "deno run FLAGS ${path}" line`);
+  return line[1]!.split(" ").filter((flag) => flag !== "");
 }
 
 /** A running `es serve` with the URIs from its banner. */

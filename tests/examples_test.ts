@@ -1,7 +1,12 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { runExample, startTestServer, waitUntil } from "./_helpers.ts";
+import { exampleRunFlags, runExample, startTestServer, waitUntil } from "./_helpers.ts";
 
-Deno.test("examples/allinone runs to completion by itself", async () => {
+Deno.test("examples/allinone runs to completion by itself with network access to 127.0.0.1 only", async () => {
+  assertEquals(exampleRunFlags("examples/allinone/main.ts"), ["--allow-net=127.0.0.1"]);
+  const readme = await Deno.readTextFile(
+    new URL("../examples/allinone/README.md", import.meta.url),
+  );
+  assert(readme.includes("deno run --allow-net=127.0.0.1 examples/allinone/main.ts"), readme);
   await using example = runExample("examples/allinone/main.ts");
   const status = await example.status();
   assertEquals(status.code, 0, example.stderr);
@@ -44,4 +49,19 @@ Deno.test("examples/stockquotes_no_ns: the viewer prints the market's matching q
   assertEquals(quotes.length, 3);
   for (const q of quotes) assertMatch(q, /^\S+ (SUN|SAP|SEEBEYOND)\s+\d+\.\d{2}$/);
   assert(market.stdout.includes("Market open"));
+});
+
+Deno.test("examples/browser/serve.ts serves the page and prints where to open it for the es server given", async () => {
+  await using page = runExample("examples/browser/serve.ts", ["0", "http://127.0.0.1:7800/"]);
+  const line = await page.waitForLine((l) => l.startsWith("Open "));
+  const match = line.match(
+    /^Open (http:\/\/127\.0\.0\.1:(\d+))\/\?es=http:\/\/127\.0\.0\.1:7800\/$/,
+  );
+  assert(match !== null, line);
+  await page.waitForLine((l) => l.includes(`--allow-origin ${match[1]}`));
+  const response = await fetch(`${match[1]}/`);
+  assertMatch(await response.text(), /<script type="module">/);
+  const missing = await fetch(`${match[1]}/nope`);
+  await missing.body?.cancel();
+  assertEquals(missing.status, 404);
 });

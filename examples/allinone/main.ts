@@ -4,7 +4,11 @@
  * it, a listener that finds the event server by name, and a publisher. All on
  * free ports; the program ends by itself once the listener has its events.
  *
- * Run: deno run --allow-net --allow-env examples/allinone/main.ts
+ * Run: deno run --allow-net=127.0.0.1 examples/allinone/main.ts
+ *
+ * Network access to 127.0.0.1 is all it needs: the servers listen there, the
+ * clients are told the name server's URI (so they read no `ES_*` variable),
+ * and the pattern engine (RE2) and the servers read no file.
  */
 
 import { startNameServer } from "../../lib/names/mod.ts";

@@ -1,12 +1,15 @@
 // deno-lint-ignore-file no-console
 /**
  * Serves the browser example page. Run an event server that lets the page's
- * origin open its WebSocket, then:
+ * origin open its WebSocket, then serve the page:
  *
- *   es serve --allow-origin http://127.0.0.1:8000
- *   deno run --allow-net --allow-read examples/browser/serve.ts [PORT]
+ *   deno task es -- serve --allow-origin http://127.0.0.1:8000
+ *   deno run --allow-net --allow-read examples/browser/serve.ts [PORT] [ES_HTTP_URL]
  *
- * and open http://127.0.0.1:8000/?es=http://127.0.0.1:7767/ in two tabs.
+ * PORT is the page's (default 8000), ES_HTTP_URL the es server's HTTP side
+ * (default http://127.0.0.1:7767/, what `es serve` prints after `HTTP=`).
+ * Then open the address it prints (http://127.0.0.1:8000/?es=http://127.0.0.1:7767/)
+ * in two tabs.
  */
 
 const PAGE = new URL("./index.html", import.meta.url);
@@ -23,7 +26,13 @@ export function serveExample(port = 8000, hostname = "127.0.0.1"): Deno.HttpServ
 }
 
 if (import.meta.main) {
-  const server = serveExample(Number(Deno.args[0] ?? 8000));
-  console.log(`Open http://127.0.0.1:${server.addr.port}/?es=http://127.0.0.1:7767/`);
-  console.log(`(with es serve --allow-origin http://127.0.0.1:${server.addr.port})`);
+  const port = Number(Deno.args[0] ?? 8000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`Invalid PORT ${JSON.stringify(Deno.args[0])}: expected 0 to 65535`);
+  }
+  const esHttp = new URL(Deno.args[1] ?? "http://127.0.0.1:7767/").href;
+  const server = serveExample(port);
+  const origin = `http://127.0.0.1:${server.addr.port}`;
+  console.log(`Open ${origin}/?es=${esHttp}`);
+  console.log(`(with es serve --allow-origin ${origin}, its HTTP side at ${esHttp})`);
 }

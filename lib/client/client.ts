@@ -85,6 +85,11 @@ export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
     await this.#client.remove(this);
   }
 
+  /**
+   * The events of this subscription, in order; leaving the loop early
+   * unsubscribes. It ends after `unsubscribe()` or when the client closes
+   * (rejecting when the connection was lost for good).
+   */
   [Symbol.asyncIterator](): AsyncIterator<Event> {
     const queue = this.#queue;
     const next = (): Promise<IteratorResult<Event>> => {
@@ -102,15 +107,27 @@ export class Subscription implements AsyncIterable<Event>, AsyncDisposable {
     return { next, return: done };
   }
 
+  /** Unsubscribes (`await using`), as `unsubscribe()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.unsubscribe();
   }
 }
 
 /**
- * A connection with publish and subscription streams. Its requests leave in
- * the order they are made, awaited or not: a `subscribeMatch()` made before a
- * `publish()` is in force for it.
+ * A connection with publish and subscription streams, made by `connect()`.
+ * Its requests leave in the order they are made, awaited or not: a
+ * `subscribeMatch()` made before a `publish()` is in force for it.
+ *
+ * @example
+ * ```ts
+ * await using client = await connect({ esURI: "es://127.0.0.1:7766" });
+ * await using quotes = await client.subscribe("STOCKQUOTE.SUN", { group: "workers" });
+ * await client.publish("STOCKQUOTE.SUN", 22.44);
+ * for await (const event of quotes) {
+ *   console.log(event.msg); // 22.44
+ *   break;
+ * }
+ * ```
  */
 export class Client extends StatusSource implements AsyncDisposable {
   #link: LazyConnection;
@@ -308,6 +325,7 @@ export class Client extends StatusSource implements AsyncDisposable {
     await this.#link.close();
   }
 
+  /** Closes it (`await using`), as `close()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

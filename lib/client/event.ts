@@ -8,7 +8,9 @@ const log = getLogger(["es", "client"]);
 
 /** One event: the subject as the publisher spelled it, the message, and the server's time. */
 export interface Event<T = unknown> {
+  /** The subject, spelled as the publisher spelled it. */
   subject: string;
+  /** The message, decoded: any JSON value, `Uint8Array`, `Date`, or an integer. */
   msg: T;
   /** Server clock, milliseconds since the epoch; equal for every subscriber. */
   time: number;

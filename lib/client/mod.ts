@@ -23,6 +23,8 @@ export type {
   ReconnectStatus,
   Status,
   StatusEvent,
+  StatusOf,
+  StatusSource,
   StatusType,
 } from "./status.ts";
 export {

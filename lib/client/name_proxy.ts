@@ -17,11 +17,22 @@ export interface LocateOptions {
   nsURI?: string | undefined;
   /** Passphrase; else env `ES_IDENT`. */
   ident?: string | undefined;
+  /** How long connecting may take, in milliseconds. Default 10000. */
   connectTimeoutMs?: number | undefined;
+  /** PEM CA certificates to trust for `ns+tls://`. */
   caCerts?: string[];
 }
 
-/** A connection to a name server. */
+/**
+ * A connection to a name server, made by `locateNameServer()`.
+ *
+ * @example
+ * ```ts
+ * await using names = await locateNameServer();
+ * await names.register("quotes", "es://127.0.0.1:7800"); // lasts while `names` is open
+ * console.log(await names.list("quo")); // { quotes: "es://127.0.0.1:7800" }
+ * ```
+ */
 export class NameServerProxy implements AsyncDisposable {
   /** The name server's `ns://` URI. */
   readonly uri: string;
@@ -57,6 +68,8 @@ export class NameServerProxy implements AsyncDisposable {
   }
 
   /**
+   * Looks `name` up.
+   *
    * @returns The URI registered for `name`.
    * @throws {NamingError} for an unknown name.
    */
@@ -106,6 +119,7 @@ export class NameServerProxy implements AsyncDisposable {
     return this.#connection.close();
   }
 
+  /** Closes it (`await using`), as `close()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -114,6 +128,15 @@ export class NameServerProxy implements AsyncDisposable {
 /**
  * Connects to the name server.
  *
+ * @param options Where the name server is (`nsURI`, else env `ES_NS`, else
+ * `ns://127.0.0.1:9090`) and the passphrase.
+ * @returns A proxy for its requests; close it when done.
+ *
+ * @example
+ * ```ts
+ * await using names = await locateNameServer({ nsURI: "ns://127.0.0.1:9090" });
+ * console.log(await names.resolve(EVENTSERVER_NAME)); // es://127.0.0.1:7766
+ * ```
  * @throws {NamingError} when no name server answers at the URI.
  * @throws {AuthenticationError} for a missing or wrong passphrase.
  */

@@ -19,6 +19,11 @@ export class Publisher extends StatusSource implements AsyncDisposable {
   #link: LazyConnection;
   #asyncError: Error | undefined;
 
+  /**
+   * Makes a publisher; it connects on the first `publish()` or `flush()`.
+   *
+   * @param options Where the server is, the passphrase, reconnects.
+   */
   constructor(options: ClientOptions = {}) {
     const hub = new StatusHub();
     super(hub);
@@ -74,6 +79,7 @@ export class Publisher extends StatusSource implements AsyncDisposable {
     return this.#link.close();
   }
 
+  /** Closes it (`await using`), as `close()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -37,8 +37,21 @@ export interface ResolvedReconnect {
 
 /**
  * Exponential backoff with jitter: `baseMs * 2^(attempt-1)` capped at
- * `maxMs`, each delay drawn between half and all of it so that many clients
- * do not come back in step.
+ * `maxMs`, each delay drawn between `1 - jitter` of it and all of it so that
+ * many clients do not come back in step.
+ *
+ * @param options `baseMs` (default 100) and `maxMs` (default 2000) in
+ * milliseconds; `jitter`, the share of each delay left to chance, from 0 to 1
+ * (default 0.5).
+ * @returns A `Backoff`: milliseconds to wait before attempt `attempt` (1, 2, …).
+ *
+ * @example
+ * ```ts
+ * const client = await connect({
+ *   esURI: "es://127.0.0.1:7766",
+ *   reconnect: { backoff: exponentialBackoff({ baseMs: 250, maxMs: 10_000 }) },
+ * });
+ * ```
  */
 export function exponentialBackoff(
   options: { baseMs?: number; maxMs?: number; jitter?: number } = {},

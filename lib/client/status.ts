@@ -5,6 +5,7 @@
 
 /** The connection was lost; the client reconnects unless told not to. */
 export interface DisconnectStatus {
+  /** The kind of change. */
   type: "disconnect";
   /** The server that was lost. */
   uri: string;
@@ -16,6 +17,7 @@ export interface DisconnectStatus {
 
 /** The client is connected again, with every subscription restored. */
 export interface ReconnectStatus {
+  /** The kind of change. */
   type: "reconnect";
   /** The server now connected (may differ when found through the name server). */
   uri: string;
@@ -27,7 +29,9 @@ export interface ReconnectStatus {
 
 /** A reconnect attempt failed, the client gave up, or a restore was refused. */
 export interface ErrorStatus {
+  /** The kind of change. */
   type: "error";
+  /** What went wrong (a `ConnectionClosedError`, `AuthenticationError`, `ProtocolError`, …). */
   error: Error;
   /** The reconnect attempt that failed, if this is about one. */
   attempt?: number;
@@ -37,6 +41,7 @@ export interface ErrorStatus {
 
 /** The server dropped events for this client (its queue was full under a drop policy). */
 export interface MissedStatus {
+  /** The kind of change. */
   type: "missed";
   /** Events dropped since the last one this client received. */
   count: number;
@@ -103,21 +108,41 @@ export class StatusHub {
 /**
  * The status methods every client class has (`Publisher`, `Subscriber`,
  * `Client`), over the hub its connection reports to.
+ *
+ * @example
+ * ```ts
+ * const client = await connect({ esURI: "es://127.0.0.1:7766" });
+ * client.addEventListener("disconnect", (e) => console.log("lost", e.detail.uri));
+ * for await (const status of client.status()) {
+ *   if (status.type === "reconnect") console.log(`back after ${status.downMs} ms`);
+ * }
+ * ```
  */
 export class StatusSource {
   readonly #hub: StatusHub;
 
-  /** @param hub The hub the client's connection reports to. */
+  /**
+   * @internal Made by the client classes.
+   * @param hub The hub the client's connection reports to.
+   */
   constructor(hub: StatusHub) {
     this.#hub = hub;
   }
 
-  /** Status changes (disconnect, reconnect, error) from now on, until `close()`. */
+  /**
+   * Status changes from now on (disconnect, reconnect, error; `missed` only on
+   * a `Client`, a `Subscriber` gets `missed()` calls), until `close()` or until
+   * `signal` aborts. An iterator that is not read keeps the last 256 changes.
+   */
   status(signal?: AbortSignal): AsyncIterableIterator<Status> {
     return this.#hub.iterate(signal);
   }
 
-  /** Listens for one type of status change; `event.detail` is the `Status`. */
+  /**
+   * Listens for one type of status change; `event.detail` is the `Status`.
+   *
+   * @param type `"disconnect"`, `"reconnect"`, `"error"` or `"missed"`.
+   */
   addEventListener<K extends StatusType>(
     type: K,
     listener: (event: StatusEvent<K>) => void,

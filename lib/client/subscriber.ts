@@ -74,6 +74,12 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
   /** Subscriptions by id. */
   #entries = new Map<number, Entry>();
 
+  /**
+   * Makes a subscriber; nothing connects until the first `subscribe()`,
+   * `subscribeMatch()` or `listen()`.
+   *
+   * @param options Where the server is, the passphrase, queue and threading.
+   */
   constructor(options: SubscriberOptions = {}) {
     const hub = new StatusHub();
     super(hub);
@@ -289,6 +295,7 @@ export class Subscriber extends StatusSource implements AsyncDisposable {
     await this.#link.close();
   }
 
+  /** Closes it (`await using`), as `close()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -24,9 +24,23 @@ export interface HttpSide {
 }
 
 /**
- * Starts serving HTTP for `host` on `hostname:port`.
+ * Starts serving HTTP for `host` on `hostname:port` with es's own HTTP/1.1
+ * server (a header timeout, an accept loop that survives running out of
+ * descriptors, `/ws` held by TCP back-pressure), as `es serve` does.
  *
- * @param headerTimeoutMs Time a request's head gets to arrive; past it the socket is closed.
+ * @example
+ * ```ts
+ * await using server = await startEventServer({ port: 0, httpPort: false, nameServer: "none" });
+ * const http = startHttpSide(server.httpHost, "127.0.0.1", 0);
+ * console.log(`dashboard: http://127.0.0.1:${http.port}/`);
+ * await http.close();
+ * ```
+ *
+ * @param host The event server: `EventServer.httpHost`.
+ * @param hostname The interface to listen on.
+ * @param port The TCP port; 0 takes any free port (read it from `port` of the result).
+ * @param headerTimeoutMs Time a request's head gets to arrive, in milliseconds; past it the
+ * socket is closed. Default 10000.
  * @throws {Deno.errors.AddrInUse} when the port is taken.
  */
 export function startHttpSide(

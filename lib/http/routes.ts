@@ -10,8 +10,14 @@ import { METRICS_CONTENT_TYPE, type MetricsSource, prometheusText } from "./metr
 type Route = (
   host: HttpHost,
   request: Request,
-  info: Deno.ServeHandlerInfo,
+  info: Deno.ServeHandlerInfo | undefined,
 ) => Response | Promise<Response>;
+
+/**
+ * A request handler in the shape `Deno.serve` takes. `info` gives the peer's
+ * address to the statistics of `/ws` connections; without it they show `ws`.
+ */
+export type HttpHandler = (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response>;
 
 function text(body: string, status: number, headers: Record<string, string> = {}): Response {
   return new Response(body, {
@@ -46,16 +52,40 @@ const ROUTES: Record<string, Route> = {
 };
 
 /**
- * Makes the request handler of the HTTP side of an event server.
+ * Makes the request handler of the HTTP side of an event server, to serve
+ * from `Deno.serve` or from any framework that hands over a `Request`.
+ *
+ * It answers `GET` and `HEAD` on `/` (the dashboard), `/client.js` and
+ * `/client.d.ts` (the client module), `/ws` (the protocol over WebSocket, for
+ * programs and for pages from allowed origins), `/stats` and `/metrics`
+ * (guarded by the monitoring token when the server has one or a passphrase)
+ * and `/healthz` (`200 ok`, or `503` naming what cannot accept connections);
+ * other paths get `404`, other methods `405`. The paths are at the root: the
+ * dashboard loads `/client.js` and `/stats` from its own origin, so do not
+ * mount it under a prefix.
+ *
+ * In `Deno.serve`, `/ws` uses Deno's WebSocket: a peer that sends more than
+ * it is read (8 KiB before it has authenticated, four times `maxFrameBytes` after) is cut
+ * off with close code 1009, where es's own HTTP server (`startHttpSide()`)
+ * leaves it waiting on TCP. `Deno.serve` also has no header timeout.
+ *
+ * @param host The event server: `EventServer.httpHost`.
+ * @returns The handler; it never throws for a request, except that an
+ * invalid WebSocket upgrade on `/ws` rejects with `TypeError` (a 500 from
+ * `Deno.serve`).
  *
  * @example
  * ```ts
- * Deno.serve({ port: 0 }, createHandler(host));
+ * import { startEventServer } from "@es/es/server";
+ * import { createHandler } from "@es/es/http";
+ *
+ * await using server = await startEventServer({ port: 0, httpPort: false, nameServer: "none" });
+ * await using http = Deno.serve({ hostname: "127.0.0.1", port: 0 }, createHandler(server.httpHost));
+ * const health = await fetch(`http://127.0.0.1:${http.addr.port}/healthz`);
+ * console.log(await health.text()); // "ok"
  * ```
  */
-export function createHandler(
-  host: HttpHost,
-): (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response> {
+export function createHandler(host: HttpHost): HttpHandler {
   return async (request, info) => {
     const path = new URL(request.url).pathname;
     const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;

@@ -21,6 +21,11 @@ export function watchUpgrades(request: Request, slot: UpgradeSlot): void {
   slots.set(request, slot);
 }
 
+/** Whether `request` came through es's own HTTP server (else through `Deno.serve` or another). */
+export function cameThroughEsServer(request: Request): boolean {
+  return slots.has(request);
+}
+
 /** After the handler: the upgrade it asked for with `response`, if any. */
 export function takeUpgrade(
   slot: UpgradeSlot,

@@ -47,9 +47,13 @@ const STATS_NAMES = 100;
 
 /** What `NameServer.stats()` returns. */
 export interface NameServerStats {
+  /** The es version. */
   version: string;
+  /** The name server's `ns://` (or `ns+tls://`) URI. */
   uri: string;
+  /** When it started, in milliseconds since the epoch. */
   startedAt: number;
+  /** Open client connections. */
   connections: number;
   /** Registered names. */
   nameCount: number;
@@ -57,7 +61,17 @@ export interface NameServerStats {
   names: Record<string, string>;
 }
 
-/** A running name server. */
+/**
+ * A running name server, made by `startNameServer()`.
+ *
+ * @example
+ * ```ts
+ * await using ns = await startNameServer({ port: 0 });
+ * await using proxy = await locateNameServer({ nsURI: ns.uri });
+ * await proxy.register("demo", "es://127.0.0.1:7766");
+ * console.log(ns.stats().names); // { demo: "es://127.0.0.1:7766" }
+ * ```
+ */
 export class NameServer implements AsyncDisposable {
   /** `ns://host:port` (`ns+tls://` with TLS) with the real port. */
   readonly uri: string;
@@ -67,9 +81,9 @@ export class NameServer implements AsyncDisposable {
   readonly port: number;
   /** Start time, milliseconds since the epoch. */
   readonly startedAt: number = Date.now();
-  /** The names and their URIs. */
+  /** @internal The names and their URIs. */
   readonly registry: NameRegistry = new NameRegistry();
-  /** Open client connections. */
+  /** @internal Open client connections. */
   readonly sessions: Set<Session> = new Set();
 
   #accept: AcceptLoop;
@@ -152,6 +166,7 @@ export class NameServer implements AsyncDisposable {
     for (const s of [...this.sessions]) s.close();
   }
 
+  /** Closes it (`await using`), as `close()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -6,23 +6,35 @@ import { EventConnection } from "./event_connection.ts";
 
 /** One subscriber (connection) in the statistics. */
 export interface SubscriberStats {
+  /** The connection's id on its node. */
   id: number;
+  /** Where the connection comes from: `HOST:PORT`, or `ws HOST:PORT` over `/ws`. */
   remote: string;
+  /** The name the client gave in its handshake (may be empty). */
   client: string;
+  /** Its exact subjects (at most 100, 4096 characters in all). */
   subjects: string[];
+  /** Its patterns (capped likewise). */
   patterns: string[];
-  /** Subjects and patterns left out of the lists above (they are capped). */
+  /** Subjects left out of `subjects` (the list is capped). */
   subjectsOmitted?: number;
+  /** Patterns left out of `patterns` (the list is capped). */
   patternsOmitted?: number;
   /** Queue groups of its subscriptions. */
   groups?: string[];
-  /** Its queue: size, policy when full, events and bytes waiting. */
+  /** Its queue's size, in events. */
   queueSize: number;
+  /** Its queue's policy when full: `"block"`, `"drop-new"`, `"drop-old"` or `"latest"`. */
   overflow: string;
+  /** Events waiting in its queue. */
   queueDepth: number;
+  /** Bytes waiting in its queue. */
   queueBytes: number;
+  /** Events handed to the connection. */
   delivered: number;
+  /** Events its queue dropped because it was full. */
   dropped: number;
+  /** Publish frames it sent. */
   published: number;
   /** With dispatch workers: the thread serving it (0 = main thread). */
   worker?: number;
@@ -30,7 +42,9 @@ export interface SubscriberStats {
 
 /** One subject in the statistics, with its recent rate. */
 export interface SubjectStats {
+  /** The subject as first spelled by a publisher. */
   subject: string;
+  /** Events published on it (subjects are counted case-insensitively). */
   published: number;
   /** Events per second over the last sampling interval. */
   rate: number;
@@ -38,25 +52,42 @@ export interface SubjectStats {
 
 /** Everything `stats()` reports. */
 export interface ServerStats {
+  /** The es version. */
   version: string;
+  /** The event server's `es://` (or `es+tls://`) URI. */
   uri: string;
+  /** When the server started, in milliseconds since the epoch. */
   startedAt: number;
+  /** Time since then, in milliseconds. */
   uptimeMs: number;
+  /** The default queue size of a subscriber, in events. */
   queueSize: number;
+  /** The default policy of a full queue: true holds publishers, false drops. */
   blockQueue: boolean;
+  /** Dispatch nodes (threads) in the server. */
   workers: number;
+  /** Open client connections (subscribers, publishers, `/ws` peers). */
   connections: number;
   /** Events per second over the last sampling interval. */
   rate: number;
+  /** Counters since the server started. */
   totals: {
+    /** Publish frames processed. */
     publishes: number;
+    /** Events: one per distinct subject of a publish. */
     events: number;
+    /** Events no subscriber wanted, on any node. */
     unrouted: number;
+    /** Events queued for a subscriber, one per subscriber reached. */
     routed: number;
+    /** Events handed to connections (closed ones included). */
     delivered: number;
+    /** Events dropped by full queues (of closed connections too). */
     dropped: number;
   };
+  /** Distinct exact subjects subscribed to. */
   exactSubjects: number;
+  /** Distinct patterns subscribed to. */
   patterns: number;
   /** Patterns run against subjects (once per distinct subject and pattern change). */
   patternTests: number;
@@ -66,6 +97,7 @@ export interface ServerStats {
   subscribers: SubscriberStats[];
   /** Subscribers left out of `subscribers`, so that the report stays small. */
   subscribersOmitted?: number;
+  /** The subjects published on, busiest first (at most 200). */
   subjects: SubjectStats[];
   /** Refusals and drops by limits and heartbeats (see `ReliabilityCounters`). */
   reliability?: Record<string, number>;

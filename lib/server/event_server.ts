@@ -10,6 +10,7 @@ import { joinCluster } from "../cluster/mod.ts";
 import { PeerBackplane } from "../dispatch/backplane.ts";
 import type { Backplane } from "../node/backplane.ts";
 import { startWorkerThreads, type WorkerThreads } from "../dispatch/threads.ts";
+import type { HttpHost } from "../http/host.ts";
 import { type HttpSide, startHttpSide } from "../http/http_side.ts";
 import { type Naming, startNaming } from "../names/registration.ts";
 import { EventNode } from "../node/event_node.ts";
@@ -40,24 +41,35 @@ interface Parts {
  * ```
  */
 export class EventServer implements AsyncDisposable {
+  /** @internal The options with every default filled in. */
   readonly options: ResolvedOptions;
   /** `es://host:port` (or `es+tls://`) with the real port. */
   readonly uri: string;
+  /** The interface the event server listens on. */
   readonly hostname: string;
+  /** The real TCP port (also when started with port 0). */
   readonly port: number;
   /** The HTTP port, or `undefined` when HTTP is off. */
   readonly httpPort: number | undefined;
   /** The name server this server is registered with, if any. */
   readonly nsURI: string | undefined;
-  /** The node on this thread (with workers, node 0 of several). */
+  /**
+   * This server as the HTTP side sees it: give it to `createHandler()` (from
+   * `lib/http/mod.ts`) to serve the dashboard, `/client.js`, `/ws` and the
+   * monitoring routes from your own `Deno.serve`, with or without es's own
+   * HTTP port (`httpPort: false`).
+   */
+  readonly httpHost: HttpHost;
+  /** @internal The node on this thread (with workers, node 0 of several). */
   readonly node: EventNode;
   #parts: Parts;
   #closing: Promise<void> | undefined;
 
   /** @internal Use `startEventServer()`. */
-  constructor(options: ResolvedOptions, parts: Parts) {
+  constructor(options: ResolvedOptions, parts: Parts, httpHost: HttpHost) {
     this.options = options;
     this.#parts = parts;
+    this.httpHost = httpHost;
     this.node = parts.node;
     this.uri = parts.node.uri;
     this.hostname = parts.node.hostname;
@@ -66,7 +78,7 @@ export class EventServer implements AsyncDisposable {
     this.nsURI = parts.naming?.nsURI;
   }
 
-  /** The connections served on this thread. */
+  /** @internal The connections served on this thread. */
   get connections(): ReadonlySet<Session> {
     return this.node.sessions;
   }
@@ -82,6 +94,7 @@ export class EventServer implements AsyncDisposable {
     return this.#closing;
   }
 
+  /** Closes it (`await using`), as `close()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -114,6 +127,18 @@ function unhealthy(parts: Parts): string | undefined {
   const last = failing.pop()!;
   const who = failing.length > 0 ? `${failing.join(", ")} and ${last}` : last;
   return `${who} cannot accept connections (file descriptors exhausted?)`;
+}
+
+/** The server as its HTTP side sees it (lib/http/ knows nothing else of it). */
+function httpHostOf(options: ResolvedOptions, parts: Parts): HttpHost {
+  return {
+    serve: (transport) => parts.node.serve(transport),
+    stats: () => parts.workers?.gatherStats() ?? parts.node.stats(),
+    unhealthy: () => unhealthy(parts),
+    maxFrameBytes: options.maxFrameBytes,
+    allowOrigins: options.allowOrigins,
+    monitoring: { passphrase: options.ident !== undefined, token: options.monitorToken },
+  };
 }
 
 /**
@@ -193,6 +218,7 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
       : {}),
   });
   const parts: Parts = { node };
+  const httpHost = httpHostOf(resolved, parts);
   warnIfExposed(node.hostname, resolved.ident, `Event server ${node.uri}`);
   try {
     if (shared) {
@@ -206,20 +232,12 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
     }
     const httpPort = resolved.httpPort;
     if (httpPort !== false) {
-      parts.http = inUse("HTTP side", "--http-port (or --no-http)", httpPort, () =>
-        startHttpSide(
-          {
-            serve: (transport) => node.serve(transport),
-            stats: () => workers?.gatherStats() ?? node.stats(),
-            unhealthy: () => unhealthy(parts),
-            maxFrameBytes: resolved.maxFrameBytes,
-            allowOrigins: resolved.allowOrigins,
-            monitoring: { passphrase: resolved.ident !== undefined, token: resolved.monitorToken },
-          },
-          resolved.hostname,
-          httpPort,
-          resolved.httpHeaderTimeoutMs,
-        ));
+      parts.http = inUse(
+        "HTTP side",
+        "--http-port (or --no-http)",
+        httpPort,
+        () => startHttpSide(httpHost, resolved.hostname, httpPort, resolved.httpHeaderTimeoutMs),
+      );
     }
     // Registered last, so a client that finds the name finds a server fully up.
     parts.naming = await startNaming(resolved, node.uri);
@@ -227,5 +245,5 @@ export async function startEventServer(options: EventServerOptions = {}): Promis
     await closeParts(parts);
     throw error;
   }
-  return new EventServer(resolved, parts);
+  return new EventServer(resolved, parts, httpHost);
 }

@@ -21,6 +21,11 @@ export class EventServiceStarter implements AsyncDisposable {
   #server: EventServer | undefined;
   #started = Promise.withResolvers<boolean>();
 
+  /**
+   * Keeps the options for `start()`; no I/O.
+   *
+   * @param options As for `startEventServer()` (checked when `start()` runs).
+   */
   constructor(options: EventServerOptions = {}) {
     this.#options = { ...options };
   }
@@ -89,6 +94,7 @@ export class EventServiceStarter implements AsyncDisposable {
     await server.close();
   }
 
+  /** Stops it (`await using`), as `shutdown()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown();
   }
