@@ -95,7 +95,10 @@ export const SYSTEMS: readonly System[] = [
     isEs: true,
     comparedWith: ["es", "nats"],
     note: "publishers on node A, subscribers on node B, so every event crosses the " +
-      "nats-server; its memory and server CPU are both es nodes' and the nats-server's, summed",
+      "nats-server; its memory and server CPU are both es nodes' and the nats-server's, summed. " +
+      "No node holds a publisher on another (docs/CLUSTER.md): at full speed, node B drops what " +
+      "its subscribers' queues cannot take, counted in the loss table, and its rates count " +
+      "only the events delivered",
     missing: needs("nats-server", "nats-server"),
     start: startCluster,
   },
