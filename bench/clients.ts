@@ -1,7 +1,9 @@
 /**
- * One small connection interface over each system's usual client, used only
- * inside role processes: the es client as the server serves it at /client.js,
- * npm `nats`, npm `ioredis` (default options) and the relay's framing.
+ * One small connection interface over each system's usual client, used
+ * inside role processes (and by the coordinator for a cluster's readiness
+ * probe, bench/cluster.ts): the es client as the server serves it at
+ * /client.js, npm `nats`, npm `ioredis` (default options) and the relay's
+ * framing.
  */
 
 import type { PatternSpec, Target } from "./protocol.ts";

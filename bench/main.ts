@@ -4,7 +4,7 @@
  * workloads with every client role in a process of its own, and prints (and,
  * for a full run, writes to bench/RESULTS.md) medians with min–max and ratios.
  *
- *   deno task bench [--quick] [--reps N] [--only es,es1,nats,redis,relay]
+ *   deno task bench [--quick] [--reps N] [--only es,es1,cluster,nats,redis,relay]
  *                   [--workloads W1,W2,W3,W4,W5,M1] [--write | --no-write]
  */
 

@@ -133,37 +133,68 @@ function lossTable(samples: Samples, systems: System[]): string {
   return table(["system", "events lost (all runs)", "out of order (all runs)"], rows);
 }
 
-/** es over each peer, ratio of medians; "faster/leaner" is > 1 in every column. */
-function ratioTable(samples: Samples, systems: System[]): string | undefined {
+/**
+ * Each system over each of the others in `pairs`, ratio of medians; "faster/leaner"
+ * is > 1 in every column.
+ */
+function ratioTable(
+  samples: Samples,
+  systems: System[],
+  pairs: [System, System][],
+  head: string,
+): string | undefined {
   const med = (label: string, metric: string) => summarize(samples.get(label)?.get(metric))?.median;
-  const present = systems.filter((s) => samples.has(s.label));
+  const present = pairs.filter(([a, b]) => samples.has(a.label) && samples.has(b.label));
   const columns = [...SPEED, MEMORY[0]!, MEMORY[2]!, MEMORY[6]!].filter((c) =>
-    present.some((s) => med(s.label, c.metric) !== undefined)
+    systems.some((s) => med(s.label, c.metric) !== undefined)
   );
-  const rows: string[][] = [];
-  for (const es of present.filter((s) => s.isEs)) {
-    for (const peer of present.filter((s) => !s.isEs)) {
-      rows.push([
-        `${es.label} vs ${peer.label}`,
-        ...columns.map((c) => {
-          const a = med(es.label, c.metric), b = med(peer.label, c.metric);
-          if (a === undefined || b === undefined || !a || !b) return "—";
-          return `${(c.higherBetter ? a / b : b / a).toFixed(2)}×`;
-        }),
-      ]);
-    }
-  }
-  return rows.length ? table(["es vs peer", ...columns.map((c) => c.head)], rows) : undefined;
+  const rows = present.map(([one, other]) => [
+    `${one.label} vs ${other.label}`,
+    ...columns.map((c) => {
+      const a = med(one.label, c.metric), b = med(other.label, c.metric);
+      if (a === undefined || b === undefined || !a || !b) return "—";
+      return `${(c.higherBetter ? a / b : b / a).toFixed(2)}×`;
+    }),
+  ]);
+  return rows.length ? table([head, ...columns.map((c) => c.head)], rows) : undefined;
 }
 
-function ratioSection(text: string | undefined): string[] {
-  if (text === undefined) return [];
-  return [
-    "### es against each peer (ratio of medians; above 1 means es is faster or leaner)",
-    "",
-    text,
-    "",
-  ];
+/**
+ * es against each peer, then each system with `comparedWith` against those systems
+ * only (the cluster against one es node and against NATS).
+ */
+function ratioSections(samples: Samples, systems: System[]): string[] {
+  const out: string[] = [];
+  const section = (title: string, text: string | undefined) => {
+    if (text !== undefined) out.push(`### ${title}`, "", text, "");
+  };
+  const es = systems.filter((s) => s.isEs && s.comparedWith === undefined);
+  const peers = systems.filter((s) => !s.isEs);
+  section(
+    "es against each peer (ratio of medians; above 1 means es is faster or leaner)",
+    ratioTable(
+      samples,
+      systems,
+      es.flatMap((a) => peers.map((b): [System, System] => [a, b])),
+      "es vs peer",
+    ),
+  );
+  for (const one of systems.filter((s) => s.comparedWith !== undefined)) {
+    const others = one.comparedWith!.flatMap((key) => systems.filter((s) => s.key === key));
+    section(
+      `${one.label} against ${
+        others.map((s) => s.label).join(" and ")
+      } (ratio of medians; above 1 means ${one.label} is faster or leaner)`,
+      ratioTable(samples, systems, others.map((b): [System, System] => [one, b]), "ratio"),
+    );
+  }
+  return out;
+}
+
+/** What the tables of the systems shown need said about them, a paragraph each. */
+function notes(samples: Samples, systems: System[]): string[] {
+  return systems.filter((s) => s.note !== undefined && samples.has(s.label))
+    .flatMap((s) => [`${s.label}: ${s.note}.`, ""]);
 }
 
 /** Every table of the run, in Markdown. */
@@ -173,7 +204,8 @@ export function tables(samples: Samples, systems: System[]): string {
     "",
     valuesTable(samples, systems, SPEED),
     "",
-    ...ratioSection(ratioTable(samples, systems)),
+    ...notes(samples, systems),
+    ...ratioSections(samples, systems),
     "### Server memory (resident set; median, min–max in brackets)",
     "",
     valuesTable(samples, systems, MEMORY),

@@ -2,11 +2,12 @@
  * The systems a run compares. A system is started fresh by the bench and
  * deployed as a `Deployment`: where publishers connect, where subscribers
  * connect, and which processes' memory counts. Adding a system is one entry in
- * `SYSTEMS`; a later "cluster" system (two `es serve --cluster nats://…` nodes
- * behind one nats-server) returns node A as `publishTo`, node B as
- * `subscribeTo`, and both nodes' pids.
+ * `SYSTEMS`; the "cluster" system (two `es serve --cluster nats://…` nodes
+ * behind one nats-server, bench/cluster.ts) returns node A as `publishTo`,
+ * node B as `subscribeTo`, and the pids of both nodes and the nats-server.
  */
 
+import { startCluster } from "./cluster.ts";
 import type { Target } from "./protocol.ts";
 import {
   installed,
@@ -39,6 +40,13 @@ export interface System {
   label: string;
   /** Whether this is es (ratios are es against each peer). */
   isEs: boolean;
+  /**
+   * Keys of the systems this one is set against, in a ratio table of its own,
+   * instead of against every peer.
+   */
+  comparedWith?: readonly string[];
+  /** What a reader of the tables must know about it (which processes count, say). */
+  note?: string;
   /** Why it cannot run on this machine, if it cannot. */
   missing(): Promise<string | undefined>;
   start(tempDir: string): Promise<Deployment>;
@@ -80,6 +88,19 @@ export const SYSTEMS: readonly System[] = [
     isEs: true,
     missing: always,
     start: async (tempDir) => single(await startEs(["--workers", "1"], tempDir)),
+  },
+  {
+    key: "cluster",
+    label: "es cluster (2 nodes via NATS)",
+    isEs: true,
+    comparedWith: ["es", "nats"],
+    note: "publishers on node A, subscribers on node B, so every event crosses the " +
+      "nats-server; its memory and server CPU are both es nodes' and the nats-server's, summed. " +
+      "No node holds a publisher on another (docs/CLUSTER.md): at full speed, node B drops what " +
+      "its subscribers' queues cannot take, counted in the loss table, and its rates count " +
+      "only the events delivered",
+    missing: needs("nats-server", "nats-server"),
+    start: startCluster,
   },
   {
     key: "nats",

@@ -16,6 +16,7 @@ import {
   type Subscription,
 } from "../lib/client/mod.ts";
 import type { ServerStats } from "../lib/node/stats.ts";
+import { NatsBackplane, type NatsLink, type NatsSub } from "../lib/cluster/mod.ts";
 
 const ignore = natsServerPath === undefined;
 
@@ -223,4 +224,43 @@ Deno.test({
       await Promise.all([a, b].map((n) => n![Symbol.asyncDispose]()));
     }
   },
+});
+
+/** A NATS link whose flushes resolve only when the test says so. */
+class HeldFlushLink implements NatsLink {
+  readonly servers = ["nats://127.0.0.1:4222"];
+  readonly connected = true;
+  readonly slowConsumers = 0;
+  readonly reconnects = 0;
+  readonly flushes: (() => void)[] = [];
+  subscribe(): NatsSub {
+    return { unsubscribe() {} };
+  }
+  publish(): void {}
+  flush(): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.flushes.push(resolve);
+    return promise;
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+Deno.test("NatsBackplane.interestInForce() waits for a flush still under way", async () => {
+  const link = new HeldFlushLink();
+  const backplane = new NatsBackplane(link, "es://127.0.0.1:1");
+  // The first subscriber of a key: NATS is asked for it, and its OK waits for the flush.
+  backplane.interestChanged("exact", "news", true, "");
+  let first = false, second = false;
+  void backplane.interestInForce().then(() => first = true);
+  // A second subscriber of the same key changes no interest, but NATS has not confirmed it yet:
+  // an OK now would let an event published on another node miss this subscriber.
+  void backplane.interestInForce().then(() => second = true);
+  await new Promise((r) => setTimeout(r, 10));
+  assertEquals([first, second], [false, false]);
+  link.flushes[0]!();
+  await new Promise((r) => setTimeout(r, 10));
+  assertEquals([first, second], [true, true]);
+  backplane.close();
 });

@@ -56,6 +56,8 @@ export class NatsBackplane implements Backplane {
   #subjects = new SubjectCache(4096);
   #announcer: ReturnType<typeof setInterval> | undefined;
   #dirty = false;
+  /** The last flush that puts interest in force (resolved when nothing is pending). */
+  #inForce: Promise<void> = Promise.resolve();
 
   /**
    * @param link The NATS connection (it reconnects by itself and restores its subscriptions).
@@ -122,11 +124,18 @@ export class NatsBackplane implements Backplane {
     this.#dirty = true;
   }
 
-  /** Once NATS has our subscriptions, events published anywhere after that reach us. */
+  /**
+   * Once NATS has our subscriptions, events published anywhere after that reach us. A caller
+   * that changed no interest still waits for the flush under way: another connection's
+   * subscription to the same key may have asked NATS for it a moment before.
+   */
   interestInForce(): Promise<void> {
-    if (!this.#dirty || !this.#link.connected) return Promise.resolve();
-    this.#dirty = false;
-    return this.#link.flush().catch(() => {});
+    if (!this.#link.connected) return Promise.resolve();
+    if (this.#dirty) {
+      this.#dirty = false;
+      this.#inForce = this.#link.flush().catch(() => {});
+    }
+    return this.#inForce;
   }
 
   /** Every event goes to NATS, which knows who wants it; down, it is counted as lost there. */
