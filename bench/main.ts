@@ -4,7 +4,7 @@
  * workloads with every client role in a process of its own, and prints (and,
  * for a full run, writes to bench/RESULTS.md) medians with min–max and ratios.
  *
- *   deno task bench [--quick] [--reps N] [--only es,es1,cluster,nats,redis,relay]
+ *   deno task bench [--quick] [--reps N] [--only es,es1,es2,cluster,nats,redis,relay]
  *                   [--workloads W1,W2,W3,W4,W5,M1] [--write | --no-write]
  */
 
@@ -53,14 +53,18 @@ if (values.help) {
   Deno.exit(0);
 }
 
-/** The entries of `all` named in a comma-separated `list` (all when absent); `also` are valid too. */
+/**
+ * The entries of `all` named in a comma-separated `list` (when absent, all
+ * but those `onRequest` says run only when named); `also` are valid too.
+ */
 function pick<T>(
   list: string | undefined,
   all: readonly T[],
   key: (t: T) => string,
   also: string[] = [],
+  onRequest: (t: T) => boolean = () => false,
 ): T[] {
-  if (list === undefined) return [...all];
+  if (list === undefined) return all.filter((t) => !onRequest(t));
   const wanted = list.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s);
   for (const w of wanted) {
     if (!all.some((t) => key(t).toLowerCase() === w) && !also.includes(w)) {
@@ -80,7 +84,7 @@ const full = !values.quick && values.only === undefined && values.workloads === 
 const write = values["no-write"] ? false : values.write ?? full;
 
 const systems: System[] = [];
-for (const system of pick(values.only, SYSTEMS, (s) => s.key)) {
+for (const system of pick(values.only, SYSTEMS, (s) => s.key, [], (s) => s.onRequest === true)) {
   const missing = await system.missing();
   if (missing) console.log(`Skipping ${system.label}: ${missing}`);
   else systems.push(system);

@@ -47,6 +47,8 @@ export interface System {
   comparedWith?: readonly string[];
   /** What a reader of the tables must know about it (which processes count, say). */
   note?: string;
+  /** Run only when named with `--only` (not part of a full run). */
+  onRequest?: boolean;
   /** Why it cannot run on this machine, if it cannot. */
   missing(): Promise<string | undefined>;
   start(tempDir: string): Promise<Deployment>;
@@ -88,6 +90,15 @@ export const SYSTEMS: readonly System[] = [
     isEs: true,
     missing: always,
     start: async (tempDir) => single(await startEs(["--workers", "1"], tempDir)),
+  },
+  {
+    // To choose the default node count on a machine (docs/DISPATCH.md): two nodes against es1.
+    key: "es2",
+    label: "es --workers 2",
+    isEs: true,
+    onRequest: true,
+    missing: always,
+    start: async (tempDir) => single(await startEs(["--workers", "2"], tempDir)),
   },
   {
     key: "cluster",
